@@ -5,7 +5,7 @@
 
 use futures::StreamExt as _;
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, Consumer,
+    BasicProperties, Channel, Connection, Consumer,
     message::Delivery,
     options::{
         BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
@@ -259,23 +259,12 @@ impl InboundQueue {
             .await?;
         // Until the dead letter is safely stored the original stays unacknowledged, so a failure
         // here leaves it on its queue for redelivery instead of losing it.
-        match confirmation {
-            Confirmation::Ack(None) | Confirmation::NotRequested => {}
-            Confirmation::Ack(Some(returned)) => {
-                return Err(BusError::Unroutable {
-                    exchange: topology::DEAD_LETTER_EXCHANGE.to_owned(),
-                    routing_key: delivery.routing_key.to_string(),
-                    message_id: message_id.unwrap_or_default(),
-                    reply: returned.reply_text.to_string(),
-                });
-            }
-            Confirmation::Nack(_) => {
-                return Err(BusError::Nacked {
-                    exchange: topology::DEAD_LETTER_EXCHANGE.to_owned(),
-                    message_id: message_id.unwrap_or_default(),
-                });
-            }
-        }
+        super::confirmed(
+            confirmation,
+            topology::DEAD_LETTER_EXCHANGE,
+            delivery.routing_key.as_str(),
+            message_id.as_deref().unwrap_or_default(),
+        )?;
         let routing_key = delivery.routing_key.to_string();
         delivery.ack(BasicAckOptions::default()).await?;
         Ok(DeadLettered {

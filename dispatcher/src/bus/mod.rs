@@ -10,7 +10,7 @@ pub mod topology;
 pub use inbound::{DeadLettered, InboundMessage, InboundQueue, Received, RejectReason};
 pub use publisher::Publisher;
 
-use lapin::{Connection, ConnectionProperties};
+use lapin::{Confirmation, Connection, ConnectionProperties};
 
 /// Everything that can go wrong talking to the broker.
 #[derive(Debug, thiserror::Error)]
@@ -47,4 +47,27 @@ pub enum BusError {
 pub async fn connect(amqp_url: &str, connection_name: &str) -> Result<Connection, BusError> {
     let properties = ConnectionProperties::default().with_connection_name(connection_name.into());
     Ok(Connection::connect(amqp_url, properties).await?)
+}
+
+/// Turns the broker's answer to a mandatory publish into a result: only a plain ack means the
+/// message is safely routed and stored.
+fn confirmed(
+    confirmation: Confirmation,
+    exchange: &str,
+    routing_key: &str,
+    message_id: &str,
+) -> Result<(), BusError> {
+    match confirmation {
+        Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
+        Confirmation::Ack(Some(returned)) => Err(BusError::Unroutable {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
+            message_id: message_id.to_owned(),
+            reply: returned.reply_text.to_string(),
+        }),
+        Confirmation::Nack(_) => Err(BusError::Nacked {
+            exchange: exchange.to_owned(),
+            message_id: message_id.to_owned(),
+        }),
+    }
 }

@@ -2,7 +2,7 @@
 //! responsibility for the message, and a message no queue is bound for is an error, not a silent drop.
 
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection,
+    BasicProperties, Channel, Connection,
     options::{BasicPublishOptions, ConfirmSelectOptions},
 };
 use prost::Message as _;
@@ -64,18 +64,6 @@ impl Publisher {
             )
             .await?
             .await?;
-        match confirmation {
-            Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
-            Confirmation::Ack(Some(returned)) => Err(BusError::Unroutable {
-                exchange: exchange.to_owned(),
-                routing_key,
-                message_id: envelope.event_id.clone(),
-                reply: returned.reply_text.to_string(),
-            }),
-            Confirmation::Nack(_) => Err(BusError::Nacked {
-                exchange: exchange.to_owned(),
-                message_id: envelope.event_id.clone(),
-            }),
-        }
+        super::confirmed(confirmation, exchange, &routing_key, &envelope.event_id)
     }
 }
