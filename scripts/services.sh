@@ -591,6 +591,17 @@ kill_epmd() { # stop the private epmd this DIR's broker started (it outlives the
     port=$(sed -n 's/^export ERL_EPMD_PORT=//p' "$RMQ_DIR/env.sh")
     [[ $port =~ ^[0-9]+$ ]] || return 0
     port_open "$port" || return 0
+    # Another DIR on the same ports may own this epmd: only an epmd with no node registered is ours
+    # to stop (our broker's registration ends when it exits).
+    if (
+        # shellcheck source=/dev/null
+        . "$RMQ_DIR/env.sh"
+        cd /
+        exec epmd -names
+    ) </dev/null 2>/dev/null 9>&- 8>&- | grep -q '^name '; then
+        log "leaving epmd on port $port alone: another node is registered with it"
+        return 0
+    fi
     (
         # shellcheck source=/dev/null
         . "$RMQ_DIR/env.sh"
