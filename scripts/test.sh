@@ -49,7 +49,9 @@ log "services up after $((SECONDS - started)) s"
 eval "$(bash scripts/services.sh env "$services_dir")"
 export DATABASE_URL AMQP_URL
 
+log "running doctests"
+cargo test --workspace --locked --doc
+# Last, so the suite's closing line is nextest's summary of every test.
 log "running tests"
 cargo nextest run --workspace --locked --no-fail-fast "$@"
-cargo test --workspace --locked --doc
 log "all passed in $((SECONDS - started)) s"
