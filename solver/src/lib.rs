@@ -24,12 +24,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod checker;
 mod error;
 pub mod instances;
 pub mod matrix;
 pub mod objective;
 pub mod plan;
 pub mod problem;
+pub mod search;
 
 pub use error::SolverError;
 pub use objective::{Cost, Objective, Weights};

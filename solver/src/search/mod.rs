@@ -1,0 +1,216 @@
+//! The search: SISR ruin-and-recreate (Christiaens and Vanden Berghe, 2020) with simulated annealing,
+//! SISR's fleet minimisation for the benchmark objective, and one island per thread on the solver's
+//! own rayon pool.
+//!
+//! Islands run epochs of a fixed number of iterations and meet between epochs, where every island
+//! that is behind adopts the best solution. With an iteration budget the result is therefore fully
+//! determined by the seed, the thread count and the budget; with a time budget the search stops at
+//! the deadline and the result depends on how far it got.
+
+mod insertion;
+mod island;
+mod prepared;
+mod recreate;
+mod route;
+mod ruin;
+mod solution;
+
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, Instant},
+};
+
+use rayon::prelude::*;
+
+use self::{
+    island::{Island, Phase},
+    prepared::Prepared,
+    recreate::insert_in_order,
+    solution::Solution,
+};
+use crate::{SolverError, objective::Objective, plan::Plan, problem::Problem};
+
+/// Iterations each island runs between meetings.
+const EPOCH: u64 = 200;
+
+/// Share of the budget spent on removing vehicles under the benchmark objective.
+const FLEET_SHARE: f64 = 0.5;
+
+/// How long and how wide to search.
+#[derive(Debug, Clone)]
+pub struct SolveConfig {
+    /// Stop after this long (checked between iterations).
+    pub time_limit: Duration,
+    /// Stop after this many iterations per island, if set; makes the run reproducible.
+    pub max_iterations: Option<u64>,
+    /// Threads (islands); at least 1.
+    pub threads: usize,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Default for SolveConfig {
+    fn default() -> Self {
+        Self {
+            time_limit: Duration::from_secs(1),
+            max_iterations: None,
+            threads: 1,
+            seed: 1,
+        }
+    }
+}
+
+/// The outcome of a solve.
+#[derive(Debug, Clone)]
+pub struct Solved {
+    /// The best plan found.
+    pub plan: Plan,
+    /// Ruin-and-recreate iterations run, over all islands.
+    pub iterations: u64,
+    /// Wall time spent.
+    pub elapsed: Duration,
+    /// Wall time until the first complete plan (the construction) was ready.
+    pub first_plan: Duration,
+}
+
+/// Solves `problem` within `config`'s budget, or until `cancel` turns true.
+pub fn solve(
+    problem: &Problem,
+    config: &SolveConfig,
+    cancel: Option<&AtomicBool>,
+) -> Result<Solved, SolverError> {
+    problem.validate()?;
+    let started = Instant::now();
+    let threads = config.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| SolverError::InvalidProblem(format!("cannot start {threads} threads: {e}")))?;
+    let p = Prepared::new(problem);
+    let mut rng = fastrand::Rng::with_seed(config.seed);
+    let initial = construct(&p, &mut rng);
+    let first_plan = started.elapsed();
+    let mut islands: Vec<Island> = (0..threads)
+        .map(|i| {
+            let seed = config
+                .seed
+                .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
+            Island::new(&p, initial.clone(), seed)
+        })
+        .collect();
+    let fleet_objective = matches!(problem.objective, Objective::FleetThenDistance);
+    let deadline = started + config.time_limit;
+    let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let mut done: u64 = 0; // iterations per island so far
+    loop {
+        let out_of_budget = config.max_iterations.is_some_and(|max| done >= max)
+            || (config.max_iterations.is_none() && Instant::now() >= deadline);
+        if out_of_budget || stopped() {
+            break;
+        }
+        let epoch = config
+            .max_iterations
+            .map_or(EPOCH, |max| EPOCH.min(max - done));
+        let progress_at = |i: u64| match config.max_iterations {
+            Some(max) => (done + i) as f64 / max as f64,
+            None => started.elapsed().as_secs_f64() / config.time_limit.as_secs_f64().max(1e-9),
+        };
+        let timed = config.max_iterations.is_none();
+        pool.install(|| {
+            islands.par_iter_mut().for_each(|island| {
+                for i in 0..epoch {
+                    if timed && (Instant::now() >= deadline || stopped()) {
+                        return;
+                    }
+                    let progress = progress_at(i);
+                    let phase = if fleet_objective && progress < FLEET_SHARE {
+                        Phase::Fleet
+                    } else {
+                        let improve = if fleet_objective {
+                            (progress - FLEET_SHARE) / (1.0 - FLEET_SHARE)
+                        } else {
+                            progress
+                        };
+                        Phase::Improve { progress: improve }
+                    };
+                    island.step(&p, phase);
+                }
+            })
+        });
+        done += epoch;
+        // Meet: everyone behind takes the best (lowest cost, then lowest island index).
+        let leader = (0..islands.len())
+            .min_by(|&a, &b| {
+                islands[a]
+                    .best_cost
+                    .total_cmp(&islands[b].best_cost)
+                    .then(a.cmp(&b))
+            })
+            .unwrap_or(0);
+        let (best, best_cost) = (islands[leader].best.clone(), islands[leader].best_cost);
+        for island in islands.iter_mut() {
+            if best_cost < island.best_cost {
+                island.adopt(&best, best_cost);
+            }
+        }
+    }
+    let best = islands
+        .iter()
+        .min_by(|a, b| a.best_cost.total_cmp(&b.best_cost))
+        .map(|i| &i.best)
+        .unwrap_or(&initial);
+    Ok(Solved {
+        plan: best.to_plan(&p),
+        iterations: islands.iter().map(|i| i.iterations).sum(),
+        elapsed: started.elapsed(),
+        first_plan,
+    })
+}
+
+/// A first solution: the previous plan's routes where they still hold, then every other job at its
+/// cheapest place.
+fn construct(p: &Prepared<'_>, rng: &mut fastrand::Rng) -> Solution {
+    let mut solution = Solution::empty(p);
+    if let Some(previous) = &p.problem.previous {
+        for (vehicle, stops) in previous.routes.iter().enumerate().take(p.fleet.len()) {
+            let nodes: Vec<usize> = stops
+                .iter()
+                .filter(|s| {
+                    s.job < p.jobs() && (s.kind == crate::StopKind::Delivery || p.has_pickup(s.job))
+                })
+                .map(|s| match s.kind {
+                    crate::StopKind::Pickup => prepared::pickup_node(s.job),
+                    crate::StopKind::Delivery => prepared::delivery_node(s.job),
+                })
+                .collect();
+            let whole_jobs = nodes.iter().all(|&n| {
+                let job = prepared::job_of(n);
+                !p.has_pickup(job)
+                    || (nodes.contains(&prepared::pickup_node(job))
+                        && nodes.contains(&prepared::delivery_node(job)))
+            });
+            if whole_jobs
+                && nodes
+                    .iter()
+                    .all(|&n| p.allowed[vehicle][prepared::job_of(n)])
+                && route::evaluate(p, vehicle, &nodes).is_some()
+            {
+                solution.routes[vehicle].nodes = nodes;
+                solution.routes[vehicle].refresh(p);
+            }
+        }
+        let served: Vec<bool> = {
+            let of = solution.route_of_jobs(p.jobs());
+            of.iter().map(Option::is_some).collect()
+        };
+        solution.unassigned.retain(|&j| !served[j]);
+    }
+    // Earliest deadline first: tight jobs placed late find every route already committed.
+    let mut jobs = std::mem::take(&mut solution.unassigned);
+    jobs.sort_by(|&a, &b| {
+        let end = |j: usize| p.problem.jobs[j].delivery.window.end;
+        end(a).total_cmp(&end(b)).then(a.cmp(&b))
+    });
+    insert_in_order(p, &mut solution, jobs, true, rng);
+    solution
+}

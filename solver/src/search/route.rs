@@ -1,0 +1,181 @@
+//! One vehicle's route during the search, with its schedule cached so that an insertion can be judged
+//! without replaying the whole route.
+
+use super::prepared::{NodeId, Prepared, delivery_node, is_pickup, job_of};
+use crate::problem::{LOAD_DIMS, Load};
+
+#[derive(Debug, Clone)]
+pub(crate) struct RouteState {
+    pub(crate) vehicle: usize,
+    pub(crate) nodes: Vec<NodeId>,
+    /// Departure from `nodes[k]`.
+    pub(crate) departure: Vec<f64>,
+    /// Load after serving `nodes[k]`.
+    pub(crate) load: Vec<Load>,
+    /// Highest load from the start up to and including `nodes[k]`.
+    pub(crate) peak: Vec<Load>,
+    /// Latest service start at `nodes[k]` that keeps every later stop and the shift end feasible.
+    pub(crate) latest: Vec<f64>,
+    /// Load when leaving the start place (deliveries carried from the start).
+    pub(crate) start_load: Load,
+    /// This route's share of the objective.
+    pub(crate) cost: f64,
+    pub(crate) distance: f64,
+}
+
+impl RouteState {
+    pub(crate) fn empty(vehicle: usize) -> Self {
+        Self {
+            vehicle,
+            nodes: Vec::new(),
+            departure: Vec::new(),
+            load: Vec::new(),
+            peak: Vec::new(),
+            latest: Vec::new(),
+            start_load: [0; LOAD_DIMS],
+            cost: 0.0,
+            distance: 0.0,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Jobs on the route, each once.
+    pub(crate) fn jobs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.nodes
+            .iter()
+            .filter(|&&n| !is_pickup(n))
+            .map(|&n| job_of(n))
+    }
+
+    /// Recomputes every cache after the node list changed.
+    pub(crate) fn refresh(&mut self, p: &Prepared<'_>) {
+        let n = self.nodes.len();
+        let fleet = p.fleet[self.vehicle];
+        let m = p.matrix(self.vehicle);
+        self.start_load = start_load(p, &self.nodes);
+        self.departure.resize(n, 0.0);
+        self.load.resize(n, [0; LOAD_DIMS]);
+        self.peak.resize(n, [0; LOAD_DIMS]);
+        self.latest.resize(n, 0.0);
+        let (mut at, mut time, mut load, mut peak) = (
+            fleet.start,
+            fleet.start_time,
+            self.start_load,
+            self.start_load,
+        );
+        for (k, &node) in self.nodes.iter().enumerate() {
+            let s = &p.nodes[node];
+            let start = (time + m.duration(at, s.location)).max(s.ready);
+            time = start + s.service;
+            at = s.location;
+            // A delivery's delta is -size whether the load came from a pickup or from the start.
+            for d in 0..LOAD_DIMS {
+                load[d] += s.delta[d];
+                peak[d] = peak[d].max(load[d]);
+            }
+            self.departure[k] = time;
+            self.load[k] = load;
+            self.peak[k] = peak;
+        }
+        let mut limit = fleet.shift_end;
+        for k in (0..n).rev() {
+            let s = &p.nodes[self.nodes[k]];
+            let next = if k + 1 < n {
+                m.duration(s.location, p.nodes[self.nodes[k + 1]].location)
+            } else {
+                fleet.end.map_or(0.0, |e| m.duration(s.location, e))
+            };
+            limit = s.hard_end.min(limit - next - s.service);
+            self.latest[k] = limit;
+        }
+        let (cost, distance) =
+            evaluate(p, self.vehicle, &self.nodes).unwrap_or((f64::INFINITY, 0.0));
+        self.cost = cost;
+        self.distance = distance;
+    }
+}
+
+/// The load leaving the start: every delivery-only job on the route rides from there.
+fn start_load(p: &Prepared<'_>, nodes: &[NodeId]) -> Load {
+    let mut load = [0; LOAD_DIMS];
+    for &node in nodes.iter().filter(|&&n| !is_pickup(n)) {
+        for (l, s) in load.iter_mut().zip(p.start_load(job_of(node))) {
+            *l += s;
+        }
+    }
+    load
+}
+
+/// Cost and distance of visiting `nodes` with `vehicle`, or `None` if a hard rule breaks (hard window,
+/// capacity, shift end, unreachable place). Precedence is the caller's responsibility.
+pub(crate) fn evaluate(p: &Prepared<'_>, vehicle: usize, nodes: &[NodeId]) -> Option<(f64, f64)> {
+    if nodes.is_empty() {
+        return Some((0.0, 0.0));
+    }
+    let fleet = p.fleet[vehicle];
+    let m = p.matrix(vehicle);
+    let w = &p.scalar;
+    let mut load = start_load(p, nodes);
+    if (0..LOAD_DIMS).any(|d| load[d] > fleet.capacity[d]) {
+        return None;
+    }
+    let previous = p.problem.previous.as_ref();
+    let (mut at, mut time) = (fleet.start, fleet.start_time);
+    let (mut distance, mut travel, mut waiting, mut c2d, mut late, mut moved) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+    for &node in nodes {
+        let s = &p.nodes[node];
+        let leg = m.duration(at, s.location);
+        distance += m.distance(at, s.location);
+        travel += leg;
+        let arrival = time + leg;
+        let start = arrival.max(s.ready);
+        if start > s.hard_end + 1e-9 || !start.is_finite() {
+            return None;
+        }
+        waiting += start - arrival;
+        late += (start - s.soft_end).max(0.0);
+        time = start + s.service;
+        at = s.location;
+        let job = job_of(node);
+        for ((l, delta), cap) in load.iter_mut().zip(s.delta).zip(fleet.capacity) {
+            *l += delta;
+            if *l > cap {
+                return None;
+            }
+        }
+        if node == delivery_node(job) {
+            if let Some(placed) = p.problem.jobs[job].placed_at {
+                c2d += start - placed;
+            }
+            if previous
+                .and_then(|prev| prev.vehicle_of_job.get(job).copied().flatten())
+                .is_some_and(|v| v != vehicle)
+            {
+                moved += 1;
+            }
+        }
+    }
+    let finish = match fleet.end {
+        Some(end) => {
+            distance += m.distance(at, end);
+            travel += m.duration(at, end);
+            time + m.duration(at, end)
+        }
+        None => time,
+    };
+    if finish > fleet.shift_end + 1e-9 || !finish.is_finite() {
+        return None;
+    }
+    let cost = w.vehicle
+        + w.distance * distance
+        + w.travel_time * travel
+        + w.waiting * waiting
+        + w.click_to_door * c2d
+        + w.lateness * late
+        + w.reassignment * moved as f64;
+    Some((cost, distance))
+}

@@ -1,0 +1,229 @@
+//! The solver, capability by capability. Every plan it returns goes through the independent checker.
+
+use std::{path::PathBuf, sync::atomic::AtomicBool, time::Duration};
+
+use solver::{
+    Cost, Job, Objective, Plan, Problem, Stop, StopKind, StopRef, TimeWindow, UnassignedReason,
+    Vehicle, Weights, checker, instances,
+    matrix::TravelMatrix,
+    problem::PreviousAssignment,
+    search::{SolveConfig, solve},
+};
+
+fn instance(set: &str, name: &str) -> instances::Instance {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/vrp")
+        .join(set)
+        .join(format!("{name}.txt"));
+    instances::read(&path).expect("instance reads")
+}
+
+/// A run whose outcome depends only on the seed, threads and iteration count.
+fn budget(iterations: u64, threads: usize) -> SolveConfig {
+    SolveConfig {
+        time_limit: Duration::from_secs(3600),
+        max_iterations: Some(iterations),
+        threads,
+        seed: 7,
+    }
+}
+
+fn solve_checked(problem: &Problem, config: &SolveConfig) -> (Plan, Cost) {
+    let solved = solve(problem, config, None).expect("solves");
+    match checker::check(problem, &solved.plan) {
+        Ok(cost) => (solved.plan, cost),
+        Err(violations) => panic!("checker rejects the plan: {violations:#?}"),
+    }
+}
+
+#[test]
+fn solomon_c101_reaches_the_best_known_fleet_and_distance() {
+    let c101 = instance("solomon", "C101");
+    let (_, cost) = solve_checked(&c101.problem, &budget(3_000, 1));
+    assert_eq!(cost.unassigned, 0);
+    assert_eq!(cost.vehicles, 10);
+    assert!((cost.distance - 828.94).abs() < 0.01, "{}", cost.distance);
+}
+
+#[test]
+fn li_lim_requests_are_served_pickup_first_on_one_vehicle() {
+    let lr101 = instance("lilim100", "lr101");
+    let (plan, cost) = solve_checked(&lr101.problem, &budget(2_000, 2));
+    assert_eq!(cost.unassigned, 0);
+    assert!(cost.vehicles <= 20, "{} vehicles", cost.vehicles);
+    let stops: usize = plan.routes.iter().map(|r| r.visits.len()).sum();
+    assert_eq!(stops, 2 * lr101.problem.jobs.len());
+}
+
+#[test]
+fn the_same_seed_threads_and_iterations_give_the_same_plan() {
+    let r201 = instance("solomon", "R201");
+    for threads in [1, 2] {
+        let a = solve_checked(&r201.problem, &budget(600, threads)).0;
+        let b = solve_checked(&r201.problem, &budget(600, threads)).0;
+        assert_eq!(a, b, "threads {threads}");
+    }
+}
+
+#[test]
+fn a_cancelled_solve_still_returns_a_checked_plan() {
+    let r101 = instance("solomon", "R101");
+    let cancel = AtomicBool::new(true);
+    let config = SolveConfig {
+        time_limit: Duration::from_secs(3600),
+        ..SolveConfig::default()
+    };
+    let solved = solve(&r101.problem, &config, Some(&cancel)).expect("solves");
+    // The construction alone: valid, with every job either routed or reported with a reason.
+    let cost = checker::check(&r101.problem, &solved.plan).expect("feasible");
+    assert_eq!(solved.iterations, 0);
+    assert!(cost.unassigned < r101.problem.jobs.len() / 10, "{cost:?}");
+}
+
+// A small city for the dispatch objective: places on a line, 1 distance unit per second.
+fn city(places: usize) -> TravelMatrix {
+    let points: Vec<(f64, f64)> = (0..places).map(|i| (i as f64 * 100.0, 0.0)).collect();
+    TravelMatrix::euclidean(&points, 1.0).expect("matrix")
+}
+
+fn stop(location: usize, start: f64, end: f64, hard: bool) -> Stop {
+    Stop {
+        location,
+        window: TimeWindow { start, end, hard },
+        service: 30.0,
+    }
+}
+
+fn order(id: &str, pickup: usize, ready: f64, dropoff: usize, promised: f64) -> Job {
+    Job {
+        id: id.into(),
+        pickup: Some(stop(pickup, ready, f64::INFINITY, false)),
+        delivery: stop(dropoff, 0.0, promised, false),
+        size: [1_000, 2_000],
+        required_skills: 0,
+        placed_at: Some(0.0),
+        fixed_vehicle: None,
+        on_board: false,
+    }
+}
+
+fn courier(id: &str, start: usize, skills: u64) -> Vehicle {
+    Vehicle {
+        id: id.into(),
+        profile: 0,
+        start,
+        start_time: 0.0,
+        end: None,
+        shift_end: 4_000.0,
+        capacity: [5_000, 10_000],
+        skills,
+    }
+}
+
+fn dispatch(jobs: Vec<Job>, vehicles: Vec<Vehicle>) -> Problem {
+    Problem {
+        matrices: vec![city(12)],
+        jobs,
+        vehicles,
+        objective: Objective::Weighted(Weights::default()),
+        previous: None,
+    }
+}
+
+#[test]
+fn dispatch_gives_each_order_to_the_nearby_courier_on_open_routes() {
+    let problem = dispatch(
+        vec![
+            order("a", 1, 100.0, 2, 900.0),
+            order("b", 9, 100.0, 10, 900.0),
+        ],
+        vec![courier("west", 0, 0), courier("east", 11, 0)],
+    );
+    let (plan, cost) = solve_checked(&problem, &budget(300, 1));
+    assert_eq!(cost.unassigned, 0);
+    assert_eq!(cost.lateness, 0.0);
+    let vehicle_of = |job: usize| {
+        plan.routes
+            .iter()
+            .find(|r| r.visits.iter().any(|v| v.stop.job == job))
+            .map(|r| r.vehicle)
+    };
+    assert_eq!(vehicle_of(0), Some(0));
+    assert_eq!(vehicle_of(1), Some(1));
+}
+
+#[test]
+fn capacity_skills_and_windows_left_unserved_say_why() {
+    let mut too_big = order("too-big", 1, 0.0, 2, 900.0);
+    too_big.size = [9_000, 0];
+    let mut needs_bag = order("needs-bag", 1, 0.0, 2, 900.0);
+    needs_bag.required_skills = 0b10;
+    let mut impossible = order("impossible", 1, 0.0, 11, 50.0);
+    impossible.delivery.window.hard = true;
+    let problem = dispatch(
+        vec![
+            too_big,
+            needs_bag,
+            impossible,
+            order("fine", 1, 0.0, 2, 900.0),
+        ],
+        vec![courier("c", 0, 0b01)],
+    );
+    let (plan, cost) = solve_checked(&problem, &budget(200, 1));
+    assert_eq!(cost.unassigned, 3);
+    let reason = |job: usize| {
+        plan.unassigned
+            .iter()
+            .find(|u| u.job == job)
+            .map(|u| u.reason)
+    };
+    assert_eq!(reason(0), Some(UnassignedReason::Capacity));
+    assert_eq!(reason(1), Some(UnassignedReason::Skills));
+    assert_eq!(reason(2), Some(UnassignedReason::TimeWindow));
+    assert_eq!(reason(3), None);
+}
+
+#[test]
+fn orders_on_board_and_pinned_stay_with_their_courier() {
+    let mut on_board = order("on-board", 0, 0.0, 10, 2_000.0);
+    on_board.pickup = None;
+    on_board.fixed_vehicle = Some(0);
+    on_board.on_board = true;
+    let mut pinned = order("pinned", 10, 0.0, 11, 2_000.0);
+    pinned.fixed_vehicle = Some(0);
+    // Courier 1 sits right next to the pinned order; it must still go to courier 0.
+    let problem = dispatch(
+        vec![on_board, pinned],
+        vec![courier("far", 0, 0), courier("near", 10, 0)],
+    );
+    let (plan, cost) = solve_checked(&problem, &budget(200, 1));
+    assert_eq!(cost.unassigned, 0);
+    assert_eq!(plan.routes.len(), 1);
+    assert_eq!(plan.routes[0].vehicle, 0);
+}
+
+#[test]
+fn a_previous_plan_is_kept_when_moving_would_gain_little() {
+    let jobs = vec![order("a", 5, 0.0, 6, 2_000.0)];
+    // From 4 or from 6 the route 5 -> 6 takes the same time; the previous plan gave it to "right".
+    let mut problem = dispatch(jobs, vec![courier("left", 4, 0), courier("right", 6, 0)]);
+    problem.previous = Some(PreviousAssignment {
+        vehicle_of_job: vec![Some(1)],
+        routes: vec![
+            vec![],
+            vec![
+                StopRef {
+                    job: 0,
+                    kind: StopKind::Pickup,
+                },
+                StopRef {
+                    job: 0,
+                    kind: StopKind::Delivery,
+                },
+            ],
+        ],
+    });
+    let (plan, cost) = solve_checked(&problem, &budget(200, 1));
+    assert_eq!(cost.reassigned, 0);
+    assert_eq!(plan.routes[0].vehicle, 1);
+}
