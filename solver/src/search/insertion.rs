@@ -191,3 +191,83 @@ pub(crate) fn apply(p: &Prepared<'_>, route: &mut RouteState, job: usize, placem
     }
     route.refresh(p);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{prepared::Prepared, solution::Solution};
+
+    /// Every placement of `job` in `route`, judged by full re-evaluation: the reference the fast
+    /// path must agree with.
+    fn brute_force(p: &Prepared<'_>, route: &RouteState, job: usize) -> Option<f64> {
+        if !p.allowed[route.vehicle][job] {
+            return None;
+        }
+        let n = route.nodes.len();
+        let pickups: Vec<Option<usize>> = if p.has_pickup(job) {
+            (0..=n).map(Some).collect()
+        } else {
+            vec![None]
+        };
+        let mut best: Option<f64> = None;
+        for pickup in pickups {
+            for delivery in pickup.unwrap_or(0)..=n {
+                let mut nodes = route.nodes.clone();
+                nodes.insert(delivery, delivery_node(job));
+                if let Some(i) = pickup {
+                    nodes.insert(i, pickup_node(job));
+                }
+                if let Some((cost, _)) = evaluate(p, route.vehicle, &nodes) {
+                    let delta = cost - route.cost;
+                    best = Some(best.map_or(delta, |b: f64| b.min(delta)));
+                }
+            }
+        }
+        best
+    }
+
+    fn agree_on(set: &str, name: &str) {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/data/vrp")
+            .join(set)
+            .join(format!("{name}.txt"));
+        let instance = crate::instances::read(&path).expect("instance");
+        let p = Prepared::new(&instance.problem);
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut solution = Solution::empty(&p);
+        let jobs = std::mem::take(&mut solution.unassigned);
+        super::super::recreate::insert_in_order(&p, &mut solution, jobs, true, &mut rng);
+        // Take a tenth of the jobs out, then ask both judges where each would go.
+        let out: Vec<usize> = (0..p.jobs()).step_by(10).collect();
+        solution.remove(&p, &out);
+        for &job in &out {
+            for route in &solution.routes {
+                let fast = best_placement(&p, route, job, 0.0, &mut rng).map(|b| b.delta);
+                let slow = brute_force(&p, route, job);
+                match (fast, slow) {
+                    (Some(f), Some(s)) => assert!(
+                        (f - s).abs() < 1e-6 * s.abs().max(1.0),
+                        "{name} job {job} vehicle {}: fast {f} brute force {s}",
+                        route.vehicle
+                    ),
+                    (None, None) => {}
+                    other => panic!("{name} job {job} vehicle {}: {other:?}", route.vehicle),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn constant_time_checks_agree_with_full_evaluation_on_deliveries() {
+        for name in ["C201", "R101", "RC208"] {
+            agree_on("solomon", name);
+        }
+    }
+
+    #[test]
+    fn constant_time_checks_agree_with_full_evaluation_on_pickup_delivery_pairs() {
+        for name in ["lc201", "lr101", "lrc203"] {
+            agree_on("lilim100", name);
+        }
+    }
+}
