@@ -6,20 +6,25 @@
 //! - [`problem`]: jobs (pickup-and-delivery pairs, or deliveries loaded at the start), vehicles,
 //!   travel matrices per profile ([`matrix`]), and the [`objective`].
 //! - [`plan`]: the answer: routes with schedules, and unassigned jobs with a reason.
+//! - [`search`]: the solver itself (SISR ruin-and-recreate on a rayon pool).
+//! - [`checker`]: an independent referee that validates a plan and recomputes its cost.
 //! - [`instances`]: readers for the Solomon and Li & Lim benchmarks and their solution files.
 //!
 //! ```
-//! use solver::instances::{routes, solomon};
+//! use solver::{checker, instances::solomon, search::{SolveConfig, solve}};
 //!
-//! let text = "TINY\n\nVEHICLE\nNUMBER     CAPACITY\n  2         10\n\nCUSTOMER\n\
+//! // Two customers east and west of the depot, each with its own deadline; one vehicle can't do both.
+//! let text = "TINY\n\nVEHICLE\nNUMBER     CAPACITY\n  3         10\n\nCUSTOMER\n\
 //!             CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME\n\n\
 //!                 0      0          0          0          0        100          0\n\
-//!                 1      3          4          5          0         50          1\n";
+//!                 1     10          0          5          0         12          1\n\
+//!                 2    -10          0          5          0         12          1\n";
 //! let instance = solomon::parse(text, "tiny.txt")?;
-//! let plan = routes::to_plan(&instance.problem, &[vec![1]])?;
-//! let visit = plan.routes[0].visits[0];
-//! assert_eq!((visit.arrival, visit.departure), (5.0, 6.0));
-//! assert!(plan.unassigned.is_empty());
+//! let config = SolveConfig { max_iterations: Some(50), ..SolveConfig::default() };
+//! let solved = solve(&instance.problem, &config, None)?;
+//! let cost = checker::check(&instance.problem, &solved.plan).expect("a valid plan");
+//! assert_eq!((cost.vehicles, cost.unassigned), (2, 0));
+//! assert_eq!(cost.distance, 40.0);
 //! # Ok::<(), solver::SolverError>(())
 //! ```
 #![forbid(unsafe_code)]
