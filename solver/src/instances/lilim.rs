@@ -6,12 +6,10 @@
 //! its delivery; a delivery has the negative demand and names its pickup; the depot is line 0.
 //! Travel time equals Euclidean distance (the speed field is 1 in every published instance).
 
-use super::{Instance, numbered_lines, numbers, parse_error, whole};
+use super::{Instance, depot_problem, numbered_lines, numbers, parse_error, whole};
 use crate::{
     SolverError,
-    matrix::TravelMatrix,
-    objective::Objective,
-    problem::{Job, Problem, Stop, TimeWindow, Vehicle},
+    problem::{Job, Stop, TimeWindow},
 };
 
 /// Parses the text of a Li & Lim file; `name` is the instance name (the file stem).
@@ -104,26 +102,7 @@ pub fn parse(text: &str, name: &str, file: &str) -> Result<Instance, SolverError
 
     let points: Vec<(f64, f64)> = rows.iter().map(|(_, v)| (v[1], v[2])).collect();
     let depot = &rows[0].1;
-    let vehicles = (0..count)
-        .map(|k| Vehicle {
-            id: format!("{}", k + 1),
-            profile: 0,
-            start: 0,
-            start_time: depot[4],
-            end: Some(0),
-            shift_end: depot[5],
-            capacity: [capacity, 0],
-            skills: 0,
-        })
-        .collect();
-    let problem = Problem {
-        matrices: vec![TravelMatrix::euclidean(&points, 1.0)?],
-        jobs,
-        vehicles,
-        objective: Objective::FleetThenDistance,
-        previous: None,
-    };
-    problem.validate()?;
+    let problem = depot_problem(&points, depot[4], depot[5], count, capacity, jobs)?;
     Ok(Instance {
         name: name.to_owned(),
         problem,

@@ -7,7 +7,12 @@ pub mod lilim;
 pub mod routes;
 pub mod solomon;
 
-use crate::{SolverError, problem::Problem};
+use crate::{
+    SolverError,
+    matrix::TravelMatrix,
+    objective::Objective,
+    problem::{Job, Problem, Vehicle},
+};
 
 /// A benchmark instance as a solver problem.
 #[derive(Debug, Clone)]
@@ -74,4 +79,38 @@ fn whole(value: f64, what: &str, line: usize, file: &str) -> Result<i32, SolverE
             format!("{what} {value} is not a whole number"),
         ))
     }
+}
+
+/// The problem both benchmark formats describe: `count` identical vehicles of `capacity` at the
+/// depot (place 0, whose row gives the opening and closing times), Euclidean travel at speed 1, and
+/// the fewest-vehicles-then-distance objective.
+fn depot_problem(
+    points: &[(f64, f64)],
+    depot_ready: f64,
+    depot_due: f64,
+    count: i32,
+    capacity: i32,
+    jobs: Vec<Job>,
+) -> Result<Problem, SolverError> {
+    let vehicles = (0..count)
+        .map(|k| Vehicle {
+            id: format!("{}", k + 1),
+            profile: 0,
+            start: 0,
+            start_time: depot_ready,
+            end: Some(0),
+            shift_end: depot_due,
+            capacity: [capacity, 0],
+            skills: 0,
+        })
+        .collect();
+    let problem = Problem {
+        matrices: vec![TravelMatrix::euclidean(points, 1.0)?],
+        jobs,
+        vehicles,
+        objective: Objective::FleetThenDistance,
+        previous: None,
+    };
+    problem.validate()?;
+    Ok(problem)
 }

@@ -1,12 +1,10 @@
 //! Solomon VRPTW instances: identical vehicles at a depot, customers each with a demand, a hard time
 //! window and a service time. Every customer is a delivery whose load leaves the depot on the vehicle.
 
-use super::{Instance, numbered_lines, numbers, parse_error, whole};
+use super::{Instance, depot_problem, numbered_lines, numbers, parse_error, whole};
 use crate::{
     SolverError,
-    matrix::TravelMatrix,
-    objective::Objective,
-    problem::{Job, Problem, Stop, TimeWindow, Vehicle},
+    problem::{Job, Stop, TimeWindow},
 };
 
 /// Parses the text of a Solomon file (`file` names it in errors).
@@ -69,19 +67,6 @@ pub fn parse(text: &str, file: &str) -> Result<Instance, SolverError> {
     }
 
     let points: Vec<(f64, f64)> = rows.iter().map(|(_, v)| (v[1], v[2])).collect();
-    let depot = &rows[0].1;
-    let vehicles = (0..count)
-        .map(|k| Vehicle {
-            id: format!("{}", k + 1),
-            profile: 0,
-            start: 0,
-            start_time: depot[4],
-            end: Some(0),
-            shift_end: depot[5],
-            capacity: [capacity, 0],
-            skills: 0,
-        })
-        .collect();
     let jobs = rows[1..]
         .iter()
         .enumerate()
@@ -106,13 +91,7 @@ pub fn parse(text: &str, file: &str) -> Result<Instance, SolverError> {
             })
         })
         .collect::<Result<_, SolverError>>()?;
-    let problem = Problem {
-        matrices: vec![TravelMatrix::euclidean(&points, 1.0)?],
-        jobs,
-        vehicles,
-        objective: Objective::FleetThenDistance,
-        previous: None,
-    };
-    problem.validate()?;
+    let depot = &rows[0].1;
+    let problem = depot_problem(&points, depot[4], depot[5], count, capacity, jobs)?;
     Ok(Instance { name, problem })
 }
