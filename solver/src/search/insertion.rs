@@ -89,7 +89,7 @@ pub(crate) fn best_placement(
                 nodes.insert(i, pickup_node(job));
             }
             match evaluate(p, route.vehicle, &nodes) {
-                Some((cost, _)) => cost - route.cost,
+                Some(cost) => cost - route.cost,
                 None => return,
             }
         };
@@ -217,7 +217,7 @@ mod tests {
                 if let Some(i) = pickup {
                     nodes.insert(i, pickup_node(job));
                 }
-                if let Some((cost, _)) = evaluate(p, route.vehicle, &nodes) {
+                if let Some(cost) = evaluate(p, route.vehicle, &nodes) {
                     let delta = cost - route.cost;
                     best = Some(best.map_or(delta, |b: f64| b.min(delta)));
                 }

@@ -20,7 +20,6 @@ pub(crate) struct RouteState {
     pub(crate) start_load: Load,
     /// This route's share of the objective.
     pub(crate) cost: f64,
-    pub(crate) distance: f64,
 }
 
 impl RouteState {
@@ -34,7 +33,6 @@ impl RouteState {
             latest: Vec::new(),
             start_load: [0; LOAD_DIMS],
             cost: 0.0,
-            distance: 0.0,
         }
     }
 
@@ -91,10 +89,7 @@ impl RouteState {
             limit = s.hard_end.min(limit - next - s.service);
             self.latest[k] = limit;
         }
-        let (cost, distance) =
-            evaluate(p, self.vehicle, &self.nodes).unwrap_or((f64::INFINITY, 0.0));
-        self.cost = cost;
-        self.distance = distance;
+        self.cost = evaluate(p, self.vehicle, &self.nodes).unwrap_or(f64::INFINITY);
     }
 }
 
@@ -109,11 +104,11 @@ fn start_load(p: &Prepared<'_>, nodes: &[NodeId]) -> Load {
     load
 }
 
-/// Cost and distance of visiting `nodes` with `vehicle`, or `None` if a hard rule breaks (hard window,
+/// Cost of visiting `nodes` with `vehicle`, or `None` if a hard rule breaks (hard window,
 /// capacity, shift end, unreachable place). Precedence is the caller's responsibility.
-pub(crate) fn evaluate(p: &Prepared<'_>, vehicle: usize, nodes: &[NodeId]) -> Option<(f64, f64)> {
+pub(crate) fn evaluate(p: &Prepared<'_>, vehicle: usize, nodes: &[NodeId]) -> Option<f64> {
     if nodes.is_empty() {
-        return Some((0.0, 0.0));
+        return Some(0.0);
     }
     let fleet = p.fleet[vehicle];
     let m = p.matrix(vehicle);
@@ -170,12 +165,13 @@ pub(crate) fn evaluate(p: &Prepared<'_>, vehicle: usize, nodes: &[NodeId]) -> Op
     if finish > fleet.shift_end + 1e-9 || !finish.is_finite() {
         return None;
     }
-    let cost = w.vehicle
-        + w.distance * distance
-        + w.travel_time * travel
-        + w.waiting * waiting
-        + w.click_to_door * c2d
-        + w.lateness * late
-        + w.reassignment * moved as f64;
-    Some((cost, distance))
+    Some(
+        w.vehicle
+            + w.distance * distance
+            + w.travel_time * travel
+            + w.waiting * waiting
+            + w.click_to_door * c2d
+            + w.lateness * late
+            + w.reassignment * moved as f64,
+    )
 }
