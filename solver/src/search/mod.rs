@@ -87,17 +87,23 @@ pub fn solve(
         .build()
         .map_err(|e| SolverError::InvalidProblem(format!("cannot start {threads} threads: {e}")))?;
     let p = Prepared::new(problem);
-    let mut rng = fastrand::Rng::with_seed(config.seed);
-    let initial = construct(&p, &mut rng);
+    // Each island starts from its own construction (they differ in the blinks): on instances where
+    // the routes are nearly full, the structure the construction picks can be one that no later
+    // ruin undoes, and two different starts halve the odds of that.
+    let mut islands: Vec<Island> = pool.install(|| {
+        (0..threads)
+            .into_par_iter()
+            .map(|i| {
+                let seed = config
+                    .seed
+                    .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64));
+                let mut rng = fastrand::Rng::with_seed(seed);
+                let start = construct(&p, &mut rng);
+                Island::new(&p, start, rng.u64(..))
+            })
+            .collect()
+    });
     let first_plan = started.elapsed();
-    let mut islands: Vec<Island> = (0..threads)
-        .map(|i| {
-            let seed = config
-                .seed
-                .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
-            Island::new(&p, initial.clone(), seed)
-        })
-        .collect();
     let fleet_objective = matches!(problem.objective, Objective::FleetThenDistance);
     let deadline = started + config.time_limit;
     let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
@@ -138,15 +144,8 @@ pub fn solve(
             })
         });
         done += epoch;
-        // Meet: everyone behind takes the best (lowest cost, then lowest island index).
-        let leader = (0..islands.len())
-            .min_by(|&a, &b| {
-                islands[a]
-                    .best_cost
-                    .total_cmp(&islands[b].best_cost)
-                    .then(a.cmp(&b))
-            })
-            .unwrap_or(0);
+        // Meet: everyone behind takes the best.
+        let leader = leader(&islands);
         let (best, best_cost) = (islands[leader].best.clone(), islands[leader].best_cost);
         for island in islands.iter_mut() {
             if best_cost < island.best_cost {
@@ -154,17 +153,24 @@ pub fn solve(
             }
         }
     }
-    let best = islands
-        .iter()
-        .min_by(|a, b| a.best_cost.total_cmp(&b.best_cost))
-        .map(|i| &i.best)
-        .unwrap_or(&initial);
     Ok(Solved {
-        plan: best.to_plan(&p),
+        plan: islands[leader(&islands)].best.to_plan(&p),
         iterations: islands.iter().map(|i| i.iterations).sum(),
         elapsed: started.elapsed(),
         first_plan,
     })
+}
+
+/// The island with the best solution (lowest cost, then lowest index); `islands` is never empty.
+fn leader(islands: &[Island]) -> usize {
+    (0..islands.len())
+        .min_by(|&a, &b| {
+            islands[a]
+                .best_cost
+                .total_cmp(&islands[b].best_cost)
+                .then(a.cmp(&b))
+        })
+        .unwrap_or(0)
 }
 
 /// A first solution: the previous plan's routes where they still hold, then every other job at its
