@@ -16,6 +16,9 @@ pub enum SolverError {
         /// What is wrong.
         message: String,
     },
+    /// The solver's threads could not be started.
+    #[error("cannot start solver threads: {0}")]
+    Threads(String),
     /// Reading a file failed.
     #[error("{file}: {source}")]
     Io {

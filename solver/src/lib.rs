@@ -11,7 +11,7 @@
 //! - [`instances`]: readers for the Solomon and Li & Lim benchmarks and their solution files.
 //!
 //! ```
-//! use solver::{checker, instances::solomon, search::{SolveConfig, solve}};
+//! use solver::{checker, instances::solomon, search::{SolveConfig, Solver}};
 //!
 //! // Two customers east and west of the depot, each with its own deadline; one vehicle can't do both.
 //! let text = "TINY\n\nVEHICLE\nNUMBER     CAPACITY\n  3         10\n\nCUSTOMER\n\
@@ -21,7 +21,7 @@
 //!                 2    -10          0          5          0         12          1\n";
 //! let instance = solomon::parse(text, "tiny.txt")?;
 //! let config = SolveConfig { max_iterations: Some(50), ..SolveConfig::default() };
-//! let solved = solve(&instance.problem, &config, None)?;
+//! let solved = Solver::new(1)?.solve(&instance.problem, &config, None)?;
 //! let cost = checker::check(&instance.problem, &solved.plan).expect("a valid plan");
 //! assert_eq!((cost.vehicles, cost.unassigned), (2, 0));
 //! assert_eq!(cost.distance, 40.0);

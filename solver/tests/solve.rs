@@ -7,7 +7,7 @@ use solver::{
     Vehicle, Weights, checker, instances,
     matrix::TravelMatrix,
     problem::PreviousAssignment,
-    search::{SolveConfig, solve},
+    search::{SolveConfig, Solver},
 };
 
 fn instance(set: &str, name: &str) -> instances::Instance {
@@ -19,17 +19,23 @@ fn instance(set: &str, name: &str) -> instances::Instance {
 }
 
 /// A run whose outcome depends only on the seed, threads and iteration count.
-fn budget(iterations: u64, threads: usize) -> SolveConfig {
-    SolveConfig {
-        time_limit: Duration::from_secs(3600),
-        max_iterations: Some(iterations),
-        threads,
-        seed: 7,
-    }
+struct Run {
+    config: SolveConfig,
+    threads: usize,
 }
 
-fn solve_checked(problem: &Problem, config: &SolveConfig) -> (Plan, Cost) {
-    let solved = solve(problem, config, None).expect("solves");
+fn budget(iterations: u64, threads: usize) -> Run {
+    let config = SolveConfig {
+        time_limit: Duration::from_secs(3600),
+        max_iterations: Some(iterations),
+        seed: 7,
+    };
+    Run { config, threads }
+}
+
+fn solve_checked(problem: &Problem, run: &Run) -> (Plan, Cost) {
+    let solver = Solver::new(run.threads).expect("threads start");
+    let solved = solver.solve(problem, &run.config, None).expect("solves");
     match checker::check(problem, &solved.plan) {
         Ok(cost) => (solved.plan, cost),
         Err(violations) => panic!("checker rejects the plan: {violations:#?}"),
@@ -73,11 +79,33 @@ fn a_cancelled_solve_still_returns_a_checked_plan() {
         time_limit: Duration::from_secs(3600),
         ..SolveConfig::default()
     };
-    let solved = solve(&r101.problem, &config, Some(&cancel)).expect("solves");
+    let solver = Solver::new(1).expect("threads start");
+    let solved = solver
+        .solve(&r101.problem, &config, Some(&cancel))
+        .expect("solves");
     // The construction alone: valid, with every job either routed or reported with a reason.
     let cost = checker::check(&r101.problem, &solved.plan).expect("feasible");
     assert_eq!(solved.iterations, 0);
     assert!(cost.unassigned < r101.problem.jobs.len() / 10, "{cost:?}");
+}
+
+#[test]
+fn an_unbounded_time_limit_runs_to_the_iteration_budget() {
+    let c101 = instance("solomon", "C101");
+    let run = Run {
+        config: SolveConfig {
+            time_limit: Duration::MAX,
+            max_iterations: Some(10),
+            seed: 1,
+        },
+        threads: 2,
+    };
+    let solver = Solver::new(run.threads).expect("threads start");
+    let solved = solver
+        .solve(&c101.problem, &run.config, None)
+        .expect("solves");
+    assert_eq!(solved.iterations, 20);
+    checker::check(&c101.problem, &solved.plan).expect("feasible");
 }
 
 // A small city for the dispatch objective: places on a line, 1 distance unit per second.

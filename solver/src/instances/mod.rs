@@ -1,8 +1,10 @@
-//! Readers for the classic static benchmarks, and the `Route k : id id ...` solution format.
+//! Readers for the classic static benchmarks, the `Route k : id id ...` solution format, and a
+//! generator of synthetic dispatch snapshots ([`city`]).
 //!
 //! Both instance formats number their places (the depot is 0). Those numbers are the place indices
 //! in the travel matrix, so a plan's locations map straight back to the instance's node ids.
 
+pub mod city;
 pub mod lilim;
 pub mod routes;
 pub mod solomon;

@@ -76,6 +76,8 @@ pub(crate) fn best_placement(
     let opening = if n == 0 { p.scalar.vehicle } else { 0.0 };
 
     let mut best: Option<Placement> = None;
+    // The route with the job in it, rebuilt per candidate under the dispatch objective.
+    let mut nodes = Vec::new();
     let mut consider = |pickup: Option<usize>, delivery: usize, distance_delta: f64| {
         if blink > 0.0 && rng.f64() < blink {
             return;
@@ -83,11 +85,18 @@ pub(crate) fn best_placement(
         let delta = if p.scalar.distance_only {
             opening + p.scalar.distance * distance_delta
         } else {
-            let mut nodes = route.nodes.clone();
-            nodes.insert(delivery, delivery_node(job));
-            if let Some(i) = pickup {
-                nodes.insert(i, pickup_node(job));
+            let old = &route.nodes;
+            nodes.clear();
+            match pickup {
+                Some(i) => {
+                    nodes.extend_from_slice(&old[..i]);
+                    nodes.push(pickup_node(job));
+                    nodes.extend_from_slice(&old[i..delivery]);
+                }
+                None => nodes.extend_from_slice(&old[..delivery]),
             }
+            nodes.push(delivery_node(job));
+            nodes.extend_from_slice(&old[delivery..]);
             match evaluate(p, route.vehicle, &nodes) {
                 Some(cost) => cost - route.cost,
                 None => return,

@@ -36,15 +36,13 @@ const EPOCH: u64 = 200;
 /// Share of the budget spent on removing vehicles under the benchmark objective.
 const FLEET_SHARE: f64 = 0.5;
 
-/// How long and how wide to search.
+/// How long to search, and from which seed.
 #[derive(Debug, Clone)]
 pub struct SolveConfig {
     /// Stop after this long (checked between iterations).
     pub time_limit: Duration,
     /// Stop after this many iterations per island, if set; makes the run reproducible.
     pub max_iterations: Option<u64>,
-    /// Threads (islands); at least 1.
-    pub threads: usize,
     /// Seed of every random choice.
     pub seed: u64,
 }
@@ -54,9 +52,44 @@ impl Default for SolveConfig {
         Self {
             time_limit: Duration::from_secs(1),
             max_iterations: None,
-            threads: 1,
             seed: 1,
         }
+    }
+}
+
+/// A solver with its own threads, one search island per thread. Build it once and reuse it: the
+/// dispatcher re-plans every few seconds and should not start threads each time.
+#[derive(Debug)]
+pub struct Solver {
+    pool: rayon::ThreadPool,
+}
+
+impl Solver {
+    /// Starts `threads` search threads (at least one).
+    pub fn new(threads: usize) -> Result<Self, SolverError> {
+        let threads = threads.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("solver-{i}"))
+            .build()
+            .map_err(|e| SolverError::Threads(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// Search threads (and islands).
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    /// Solves `problem` within `config`'s budget, or until `cancel` turns true.
+    pub fn solve(
+        &self,
+        problem: &Problem,
+        config: &SolveConfig,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Solved, SolverError> {
+        problem.validate()?;
+        Ok(self.search(problem, config, cancel))
     }
 }
 
@@ -73,92 +106,92 @@ pub struct Solved {
     pub first_plan: Duration,
 }
 
-/// Solves `problem` within `config`'s budget, or until `cancel` turns true.
-pub fn solve(
-    problem: &Problem,
-    config: &SolveConfig,
-    cancel: Option<&AtomicBool>,
-) -> Result<Solved, SolverError> {
-    problem.validate()?;
-    let started = Instant::now();
-    let threads = config.threads.max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| SolverError::InvalidProblem(format!("cannot start {threads} threads: {e}")))?;
-    let p = Prepared::new(problem);
-    // Each island starts from its own construction (they differ in the blinks): on instances where
-    // the routes are nearly full, the structure the construction picks can be one that no later
-    // ruin undoes, and two different starts halve the odds of that.
-    let mut islands: Vec<Island> = pool.install(|| {
-        (0..threads)
-            .into_par_iter()
-            .map(|i| {
-                let seed = config
-                    .seed
-                    .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64));
-                let mut rng = fastrand::Rng::with_seed(seed);
-                let start = construct(&p, &mut rng);
-                Island::new(&p, start, rng.u64(..))
-            })
-            .collect()
-    });
-    let first_plan = started.elapsed();
-    let fleet_objective = matches!(problem.objective, Objective::FleetThenDistance);
-    let deadline = started + config.time_limit;
-    let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-    let mut done: u64 = 0; // iterations per island so far
-    loop {
-        let out_of_budget = config.max_iterations.is_some_and(|max| done >= max)
-            || (config.max_iterations.is_none() && Instant::now() >= deadline);
-        if out_of_budget || stopped() {
-            break;
-        }
-        let epoch = config
-            .max_iterations
-            .map_or(EPOCH, |max| EPOCH.min(max - done));
-        let progress_at = |i: u64| match config.max_iterations {
-            Some(max) => (done + i) as f64 / max as f64,
-            None => started.elapsed().as_secs_f64() / config.time_limit.as_secs_f64().max(1e-9),
-        };
-        let timed = config.max_iterations.is_none();
-        pool.install(|| {
-            islands.par_iter_mut().for_each(|island| {
-                for i in 0..epoch {
-                    if timed && (Instant::now() >= deadline || stopped()) {
-                        return;
-                    }
-                    let progress = progress_at(i);
-                    let phase = if fleet_objective && progress < FLEET_SHARE {
-                        Phase::Fleet
-                    } else {
-                        let improve = if fleet_objective {
-                            (progress - FLEET_SHARE) / (1.0 - FLEET_SHARE)
-                        } else {
-                            progress
-                        };
-                        Phase::Improve { progress: improve }
-                    };
-                    island.step(&p, phase);
-                }
-            })
+impl Solver {
+    fn search(
+        &self,
+        problem: &Problem,
+        config: &SolveConfig,
+        cancel: Option<&AtomicBool>,
+    ) -> Solved {
+        let started = Instant::now();
+        let threads = self.threads();
+        let pool = &self.pool;
+        let p = Prepared::new(problem);
+        // Each island starts from its own construction (they differ in the blinks): on instances where
+        // the routes are nearly full, the structure the construction picks can be one that no later
+        // ruin undoes, and two different starts halve the odds of that.
+        let mut islands: Vec<Island> = pool.install(|| {
+            (0..threads)
+                .into_par_iter()
+                .map(|i| {
+                    let seed = config
+                        .seed
+                        .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64));
+                    let mut rng = fastrand::Rng::with_seed(seed);
+                    let start = construct(&p, &mut rng);
+                    Island::new(&p, start, rng.u64(..))
+                })
+                .collect()
         });
-        done += epoch;
-        // Meet: everyone behind takes the best.
-        let leader = leader(&islands);
-        let (best, best_cost) = (islands[leader].best.clone(), islands[leader].best_cost);
-        for island in islands.iter_mut() {
-            if best_cost < island.best_cost {
-                island.adopt(&best, best_cost);
+        let first_plan = started.elapsed();
+        let fleet_objective = matches!(problem.objective, Objective::FleetThenDistance);
+        // A time limit too far away to represent means none.
+        let deadline = started.checked_add(config.time_limit);
+        let past_deadline = || deadline.is_some_and(|d| Instant::now() >= d);
+        let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        let mut done: u64 = 0; // iterations per island so far
+        loop {
+            let out_of_budget = config.max_iterations.is_some_and(|max| done >= max)
+                || (config.max_iterations.is_none() && past_deadline());
+            if out_of_budget || stopped() {
+                break;
+            }
+            let epoch = config
+                .max_iterations
+                .map_or(EPOCH, |max| EPOCH.min(max - done));
+            let progress_at = |i: u64| match config.max_iterations {
+                Some(max) => (done + i) as f64 / max as f64,
+                None => started.elapsed().as_secs_f64() / config.time_limit.as_secs_f64().max(1e-9),
+            };
+            let timed = config.max_iterations.is_none();
+            pool.install(|| {
+                islands.par_iter_mut().for_each(|island| {
+                    for i in 0..epoch {
+                        if timed && (past_deadline() || stopped()) {
+                            return;
+                        }
+                        let progress = progress_at(i);
+                        let phase = if fleet_objective && progress < FLEET_SHARE {
+                            Phase::Fleet
+                        } else {
+                            let improve = if fleet_objective {
+                                (progress - FLEET_SHARE) / (1.0 - FLEET_SHARE)
+                            } else {
+                                progress
+                            };
+                            Phase::Improve { progress: improve }
+                        };
+                        island.step(&p, phase);
+                    }
+                })
+            });
+            done += epoch;
+            // Meet: everyone behind takes the best.
+            let leader = leader(&islands);
+            let (best, best_cost) = (islands[leader].best.clone(), islands[leader].best_cost);
+            for island in islands.iter_mut() {
+                if best_cost < island.best_cost {
+                    island.adopt(&best, best_cost);
+                }
             }
         }
+        Solved {
+            plan: islands[leader(&islands)].best.to_plan(&p),
+            iterations: islands.iter().map(|i| i.iterations).sum(),
+            elapsed: started.elapsed(),
+            first_plan,
+        }
     }
-    Ok(Solved {
-        plan: islands[leader(&islands)].best.to_plan(&p),
-        iterations: islands.iter().map(|i| i.iterations).sum(),
-        elapsed: started.elapsed(),
-        first_plan,
-    })
 }
 
 /// The island with the best solution (lowest cost, then lowest index); `islands` is never empty.

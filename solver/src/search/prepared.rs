@@ -27,6 +27,12 @@ pub(crate) fn is_pickup(node: NodeId) -> bool {
     node.is_multiple_of(2)
 }
 
+/// Neighbours kept per job.
+pub(crate) const NEIGHBOURS: usize = 128;
+
+/// Above this many vehicles, a job is offered only to the routes near it (see `recreate`).
+pub(crate) const NEAR_VEHICLES: usize = 32;
+
 /// One stop, as the search sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Node {
@@ -75,8 +81,12 @@ pub(crate) struct Prepared<'a> {
     pub(crate) nodes: Vec<Node>,
     pub(crate) fleet: Vec<Fleet>,
     pub(crate) scalar: Scalar,
-    /// For each job, the other jobs by increasing distance between their stops (for string removal).
+    /// For each job, the nearest other jobs by the distance between their stops (for string
+    /// removal, and to find the routes worth trying for a job).
     pub(crate) neighbours: Vec<Vec<u32>>,
+    /// For each job, the vehicles starting nearest to it; empty when the fleet is small enough to
+    /// try every vehicle for every job.
+    pub(crate) near_vehicles: Vec<Vec<u32>>,
     /// Jobs each vehicle may carry (skills, fixed vehicle).
     pub(crate) allowed: Vec<Vec<bool>>,
 }
@@ -120,7 +130,7 @@ impl<'a> Prepared<'a> {
                 skills: v.skills,
             })
             .collect();
-        let allowed = problem
+        let allowed: Vec<Vec<bool>> = problem
             .vehicles
             .iter()
             .enumerate()
@@ -139,6 +149,7 @@ impl<'a> Prepared<'a> {
             problem,
             scalar: scalar_of(problem),
             neighbours: neighbours(problem),
+            near_vehicles: near_vehicles(problem, &allowed),
             nodes,
             fleet,
             allowed,
@@ -226,29 +237,69 @@ fn scalar_of(problem: &Problem) -> Scalar {
     }
 }
 
-/// Jobs ordered by the distance between their closest stops, nearest first.
+/// For each job, the nearest [`NEIGHBOURS`] other jobs by the distance between their closest stops,
+/// nearest first. Capped because a ruin never reaches further than a few routes' worth of jobs, and
+/// a full list is quadratic in memory and time at dispatch scale.
 fn neighbours(problem: &Problem) -> Vec<Vec<u32>> {
     let m = &problem.matrices[0];
-    let places = |j: &crate::problem::Job| {
-        let mut p = vec![j.delivery.location];
-        p.extend(j.pickup.map(|s| s.location));
-        p
-    };
-    let all: Vec<Vec<usize>> = problem.jobs.iter().map(places).collect();
+    let places =
+        |j: &crate::problem::Job| [Some(j.delivery.location), j.pickup.map(|s| s.location)];
+    let all: Vec<_> = problem.jobs.iter().map(places).collect();
+    let mut others: Vec<(f64, u32)> = Vec::with_capacity(problem.jobs.len());
     (0..problem.jobs.len())
         .map(|a| {
-            let mut others: Vec<(f64, u32)> = (0..problem.jobs.len())
-                .filter(|&b| b != a)
-                .map(|b| {
-                    let d = all[a]
-                        .iter()
-                        .flat_map(|&x| all[b].iter().map(move |&y| m.distance(x, y)))
-                        .fold(f64::INFINITY, f64::min);
-                    (d, b as u32)
-                })
-                .collect();
-            others.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-            others.into_iter().map(|(_, b)| b).collect()
+            others.clear();
+            others.extend((0..problem.jobs.len()).filter(|&b| b != a).map(|b| {
+                let d = all[a]
+                    .iter()
+                    .flatten()
+                    .flat_map(|&x| all[b].iter().flatten().map(move |&y| m.distance(x, y)))
+                    .fold(f64::INFINITY, f64::min);
+                (d, b as u32)
+            }));
+            let order = |x: &(f64, u32), y: &(f64, u32)| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1));
+            if others.len() > NEIGHBOURS {
+                others.select_nth_unstable_by(NEIGHBOURS, order);
+                others.truncate(NEIGHBOURS);
+            }
+            others.sort_unstable_by(order);
+            others.iter().map(|&(_, b)| b).collect()
+        })
+        .collect()
+}
+
+/// For each job, the [`NEAR_VEHICLES`] vehicles allowed to serve it whose start is closest (in
+/// travel time) to its first stop, or nothing if the fleet is that small anyway.
+fn near_vehicles(problem: &Problem, allowed: &[Vec<bool>]) -> Vec<Vec<u32>> {
+    if problem.vehicles.len() <= NEAR_VEHICLES {
+        return Vec::new();
+    }
+    let mut by_time: Vec<(f64, u32)> = Vec::with_capacity(problem.vehicles.len());
+    problem
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(j, job)| {
+            let first = job.pickup.map_or(job.delivery.location, |s| s.location);
+            by_time.clear();
+            by_time.extend(
+                problem
+                    .vehicles
+                    .iter()
+                    .enumerate()
+                    .filter(|&(v, _)| allowed[v][j])
+                    .map(|(v, vehicle)| {
+                        let m = &problem.matrices[vehicle.profile];
+                        (m.duration(vehicle.start, first), v as u32)
+                    }),
+            );
+            let order = |x: &(f64, u32), y: &(f64, u32)| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1));
+            if by_time.len() > NEAR_VEHICLES {
+                by_time.select_nth_unstable_by(NEAR_VEHICLES, order);
+                by_time.truncate(NEAR_VEHICLES);
+            }
+            by_time.sort_unstable_by(order);
+            by_time.iter().map(|&(_, v)| v).collect()
         })
         .collect()
 }

@@ -1,14 +1,17 @@
-//! SISR's recreate: put removed jobs back one by one, each at its cheapest place over all routes,
-//! skipping candidate places at a small "blink" rate so that repeated recreates differ.
+//! SISR's recreate: put removed jobs back one by one, each at its cheapest place over the routes
+//! worth trying, skipping candidate places at a small "blink" rate so that repeated recreates differ.
 
 use super::{
     insertion::{Placement, apply, best_placement},
-    prepared::Prepared,
+    prepared::{NEAR_VEHICLES, Prepared},
     solution::Solution,
 };
 
 /// Chance to skip a candidate place (the paper's blink rate).
 pub(crate) const BLINK: f64 = 0.01;
+
+/// Routes of this many of a job's nearest neighbours are tried, besides the nearest vehicles.
+const NEIGHBOUR_ROUTES: usize = 32;
 
 /// Reinserts `jobs` (in a randomly chosen SISR order); jobs that fit nowhere join `unassigned`.
 /// With `open_routes` false, idle vehicles stay idle (fleet minimisation).
@@ -24,6 +27,11 @@ pub(crate) fn recreate(
 }
 
 /// Reinserts `jobs` in the order given, each at its cheapest place.
+///
+/// In a large fleet (dispatch: hundreds of couriers) a job is first offered only to the vehicles
+/// starting nearest to it and to the routes already serving its nearest neighbours; every route is
+/// tried only if none of those can take it. A courier across town almost never gives the best
+/// insertion, and trying every one made each recreate, and the first plan, many times slower.
 pub(crate) fn insert_in_order(
     p: &Prepared<'_>,
     solution: &mut Solution,
@@ -31,40 +39,94 @@ pub(crate) fn insert_in_order(
     open_routes: bool,
     rng: &mut fastrand::Rng,
 ) {
+    let pruned = !p.near_vehicles.is_empty();
+    let mut route_of = if pruned {
+        solution.route_of_jobs(p.jobs())
+    } else {
+        Vec::new()
+    };
+    let mut nearby: Vec<usize> = Vec::with_capacity(NEAR_VEHICLES + NEIGHBOUR_ROUTES);
+    let mut listed = vec![false; solution.routes.len()];
     for job in jobs {
-        let mut best: Option<(usize, Placement)> = None;
-        let mut tried_idle = Vec::new();
-        for (r, route) in solution.routes.iter().enumerate() {
-            if route.is_empty() {
-                // Idle vehicles that look alike give the same answer: try one of each kind.
-                let f = p.fleet[route.vehicle];
-                let kind = (
-                    f.profile,
-                    f.start,
-                    f.end,
-                    f.capacity,
-                    f.skills,
-                    f.start_time.to_bits(),
-                    f.shift_end.to_bits(),
-                );
-                if !open_routes || tried_idle.contains(&kind) {
-                    continue;
-                }
-                if p.allowed[route.vehicle][job] {
-                    tried_idle.push(kind);
+        let mut best = None;
+        if pruned {
+            nearby.clear();
+            let neighbour_routes = p.neighbours[job]
+                .iter()
+                .take(NEIGHBOUR_ROUTES)
+                .filter_map(|&n| route_of[n as usize]);
+            // Route r belongs to vehicle r (see `Solution::empty`).
+            for r in p.near_vehicles[job]
+                .iter()
+                .map(|&v| v as usize)
+                .chain(neighbour_routes)
+            {
+                if !listed[r] {
+                    listed[r] = true;
+                    nearby.push(r);
                 }
             }
-            if let Some(place) = best_placement(p, route, job, BLINK, rng)
-                && best.is_none_or(|(_, b)| place.delta < b.delta)
-            {
-                best = Some((r, place));
+            nearby.sort_unstable();
+            best = cheapest(p, solution, &nearby, job, open_routes, rng);
+            for &r in &nearby {
+                listed[r] = false;
             }
         }
+        if best.is_none() {
+            let all: Vec<usize> = (0..solution.routes.len()).collect();
+            best = cheapest(p, solution, &all, job, open_routes, rng);
+        }
         match best {
-            Some((r, place)) => apply(p, &mut solution.routes[r], job, place),
+            Some((r, place)) => {
+                apply(p, &mut solution.routes[r], job, place);
+                if pruned {
+                    route_of[job] = Some(r);
+                }
+            }
             None => solution.unassigned.push(job),
         }
     }
+}
+
+/// The cheapest place for `job` over `routes` (in increasing index order, so ties go to the lowest).
+fn cheapest(
+    p: &Prepared<'_>,
+    solution: &Solution,
+    routes: &[usize],
+    job: usize,
+    open_routes: bool,
+    rng: &mut fastrand::Rng,
+) -> Option<(usize, Placement)> {
+    let mut best: Option<(usize, Placement)> = None;
+    let mut tried_idle = Vec::new();
+    for &r in routes {
+        let route = &solution.routes[r];
+        if route.is_empty() {
+            // Idle vehicles that look alike give the same answer: try one of each kind.
+            let f = p.fleet[route.vehicle];
+            let kind = (
+                f.profile,
+                f.start,
+                f.end,
+                f.capacity,
+                f.skills,
+                f.start_time.to_bits(),
+                f.shift_end.to_bits(),
+            );
+            if !open_routes || tried_idle.contains(&kind) {
+                continue;
+            }
+            if p.allowed[route.vehicle][job] {
+                tried_idle.push(kind);
+            }
+        }
+        if let Some(place) = best_placement(p, route, job, BLINK, rng)
+            && best.is_none_or(|(_, b)| place.delta < b.delta)
+        {
+            best = Some((r, place));
+        }
+    }
+    best
 }
 
 /// One of SISR's insertion orders, chosen with weights 4 / 4 / 2 / 1: random, largest first, farthest

@@ -1,51 +1,20 @@
-//! The `solver` command: solve benchmark instances and compare with the best-known solutions.
-//!
-//! `solver bench --seconds S --threads T --out DIR FILE...` prints one JSON line per instance and
-//! writes `DIR/<instance>.sol`, then a table with the gap to `bks.csv` (looked up beside each file).
+//! `solver bench`: the public benchmark instances, with the gap to the best-known solutions.
 
 use std::{
     collections::HashMap,
+    io::Write,
     path::{Path, PathBuf},
     time::Duration,
 };
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
 use solver::{
     checker,
     instances::{self, routes},
-    search::{SolveConfig, solve},
+    search::{SolveConfig, Solver},
 };
 
-/// Pickup-and-delivery solver with time windows.
-#[derive(Debug, Parser)]
-#[command(version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Solves Solomon / Li & Lim instances and reports vehicles, distance and the gap to the best known.
-    Bench {
-        /// Time budget per instance, in seconds.
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
-        /// Search threads.
-        #[arg(long, default_value_t = 1)]
-        threads: usize,
-        /// Folder for the `<instance>.sol` files.
-        #[arg(long)]
-        out: PathBuf,
-        /// Random seed.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Instance files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-}
+use crate::Out;
 
 /// One instance's outcome.
 struct Outcome {
@@ -56,30 +25,31 @@ struct Outcome {
     bks: Option<(usize, f64)>,
 }
 
-fn main() -> anyhow::Result<()> {
-    let Command::Bench {
-        seconds,
-        threads,
-        out,
-        seed,
-        files,
-    } = Cli::parse().command;
+/// Solves every file in turn and prints a JSON line for each, then the table.
+pub(crate) fn run(
+    out: &mut Out<'_>,
+    seconds: f64,
+    threads: usize,
+    dir: &Path,
+    seed: u64,
+    files: &[PathBuf],
+) -> anyhow::Result<()> {
     anyhow::ensure!(
         seconds.is_finite() && seconds > 0.0,
         "--seconds must be positive"
     );
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let config = SolveConfig {
         time_limit: Duration::from_secs_f64(seconds),
         max_iterations: None,
-        threads,
         seed,
     };
+    let solver = Solver::new(threads)?;
     let mut bks_cache: HashMap<PathBuf, HashMap<String, (usize, f64)>> = HashMap::new();
     let mut outcomes = Vec::new();
-    for file in &files {
+    for file in files {
         let instance = instances::read(file)?;
-        let solved = solve(&instance.problem, &config, None)?;
+        let solved = solver.solve(&instance.problem, &config, None)?;
         let (feasible, vehicles, distance) = match checker::check(&instance.problem, &solved.plan) {
             Ok(cost) => (cost.unassigned == 0, cost.vehicles, cost.distance),
             Err(violations) => {
@@ -89,10 +59,11 @@ fn main() -> anyhow::Result<()> {
                 (false, solved.plan.routes.len(), f64::NAN)
             }
         };
-        let sol = out.join(format!("{}.sol", instance.name));
+        let sol = dir.join(format!("{}.sol", instance.name));
         std::fs::write(&sol, routes::write(&instance.problem, &solved.plan))
             .with_context(|| format!("writing {}", sol.display()))?;
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::json!({
                 "instance": instance.name,
@@ -102,7 +73,7 @@ fn main() -> anyhow::Result<()> {
                 "feasible": feasible,
                 "iterations": solved.iterations,
             })
-        );
+        )?;
         let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
         let table = bks_cache
             .entry(dir.clone())
@@ -115,8 +86,7 @@ fn main() -> anyhow::Result<()> {
             feasible,
         });
     }
-    print_table(&outcomes);
-    Ok(())
+    print_table(out, &outcomes)
 }
 
 /// `instance,vehicles,distance,...` rows, keyed by lower-case instance name; empty if absent.
@@ -136,10 +106,13 @@ fn read_bks(path: &Path) -> HashMap<String, (usize, f64)> {
         .collect()
 }
 
-fn print_table(outcomes: &[Outcome]) {
-    println!();
-    println!("| instance | vehicles | bks vehicles | distance | bks distance | gap % | feasible |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+fn print_table(out: &mut Out<'_>, outcomes: &[Outcome]) -> anyhow::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| instance | vehicles | bks vehicles | distance | bks distance | gap % | feasible |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---|")?;
     let (mut matched, mut with_bks, mut gaps) = (0, 0, Vec::new());
     for o in outcomes {
         let (bv, bd, gap) = match o.bks {
@@ -154,20 +127,23 @@ fn print_table(outcomes: &[Outcome]) {
             }
             None => ("-".into(), "-".into(), "-".into()),
         };
-        println!(
+        writeln!(
+            out,
             "| {} | {} | {bv} | {:.2} | {bd} | {gap} | {} |",
             o.instance, o.vehicles, o.distance, o.feasible
-        );
+        )?;
     }
     let mean_gap = if gaps.is_empty() {
         f64::NAN
     } else {
         gaps.iter().sum::<f64>() / gaps.len() as f64
     };
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "feasible {}/{}; best-known vehicle count on {matched}/{with_bks}; mean distance gap on those {mean_gap:+.2} %",
         outcomes.iter().filter(|o| o.feasible).count(),
         outcomes.len(),
-    );
+    )?;
+    Ok(())
 }
