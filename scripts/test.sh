@@ -36,7 +36,7 @@ trap 'wait "$services_pid" 2>/dev/null || true; stop_services' EXIT
 log "checking formatting"
 cargo fmt --all -- --check
 log "linting"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 log "building tests"
 cargo nextest run --workspace --locked --no-run
 

@@ -10,6 +10,9 @@
 mod insertion;
 mod island;
 mod prepared;
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod probe;
 mod recreate;
 mod route;
 mod ruin;
