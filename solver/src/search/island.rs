@@ -174,12 +174,7 @@ impl Island {
             }
         };
         let mut candidate = repair.clone();
-        // The jobs left out are where room must be made: centre half the ruins on them.
-        let params = RuinParams {
-            toward_unassigned: 0.5,
-            ..self.ruin
-        };
-        let mut jobs = ruin(p, &mut candidate, &params, &mut self.rng);
+        let mut jobs = ruin(p, &mut candidate, &self.ruin, &mut self.rng);
         jobs.append(&mut candidate.unassigned);
         recreate(p, &mut candidate, jobs, false, &mut self.rng);
         let absent = |s: &Solution| s.unassigned.iter().map(|&j| self.absences[j]).sum::<u64>();

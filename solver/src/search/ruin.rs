@@ -18,8 +18,6 @@ pub(crate) struct RuinParams {
     pub(crate) split_rate: f64,
     /// Chance per step to stop growing the kept run of a split string (beta).
     pub(crate) split_depth: f64,
-    /// Chance to centre the ruin on a job left out, when there is one.
-    pub(crate) toward_unassigned: f64,
 }
 
 impl Default for RuinParams {
@@ -29,7 +27,6 @@ impl Default for RuinParams {
             max_string: 10.0,
             split_rate: 0.5,
             split_depth: 0.01,
-            toward_unassigned: 0.0,
         }
     }
 }
@@ -53,11 +50,7 @@ pub(crate) fn ruin(
     let max_strings = (4.0 * params.average_removed / (1.0 + max_len) - 1.0).max(1.0);
     let strings = (1.0 + rng.f64() * max_strings).floor() as usize;
 
-    let seed = if !solution.unassigned.is_empty() && rng.f64() < params.toward_unassigned {
-        solution.unassigned[rng.usize(..solution.unassigned.len())]
-    } else {
-        routed[rng.usize(..routed.len())]
-    };
+    let seed = routed[rng.usize(..routed.len())];
     let mut ruined = vec![false; solution.routes.len()];
     let mut removed = vec![false; p.jobs()];
     let mut removed_list = Vec::new();
