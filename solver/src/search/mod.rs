@@ -60,6 +60,19 @@ impl Default for SolveConfig {
     }
 }
 
+/// The outcome of a solve.
+#[derive(Debug, Clone)]
+pub struct Solved {
+    /// The best plan found.
+    pub plan: Plan,
+    /// Ruin-and-recreate iterations run, over all islands.
+    pub iterations: u64,
+    /// Wall time spent.
+    pub elapsed: Duration,
+    /// Wall time until the first complete plan (the construction) was ready.
+    pub first_plan: Duration,
+}
+
 /// A solver with its own threads, one search island per thread. Build it once and reuse it: the
 /// dispatcher re-plans every few seconds and should not start threads each time.
 #[derive(Debug)]
@@ -94,22 +107,7 @@ impl Solver {
         problem.validate()?;
         Ok(self.search(problem, config, cancel))
     }
-}
 
-/// The outcome of a solve.
-#[derive(Debug, Clone)]
-pub struct Solved {
-    /// The best plan found.
-    pub plan: Plan,
-    /// Ruin-and-recreate iterations run, over all islands.
-    pub iterations: u64,
-    /// Wall time spent.
-    pub elapsed: Duration,
-    /// Wall time until the first complete plan (the construction) was ready.
-    pub first_plan: Duration,
-}
-
-impl Solver {
     fn search(
         &self,
         problem: &Problem,
@@ -120,9 +118,9 @@ impl Solver {
         let threads = self.threads();
         let pool = &self.pool;
         let p = Prepared::new(problem);
-        // Each island starts from its own construction (they differ in the blinks): on instances where
-        // the routes are nearly full, the structure the construction picks can be one that no later
-        // ruin undoes, and two different starts halve the odds of that.
+        // Each island starts from its own construction (they differ in the blinks): where the
+        // routes are nearly full, the structure a construction picks can be one that no later ruin
+        // undoes, and two different starts halve the odds of that.
         let mut islands: Vec<Island> = pool.install(|| {
             (0..threads)
                 .into_par_iter()

@@ -67,14 +67,13 @@ pub(crate) fn insert_in_order(
                 }
             }
             nearby.sort_unstable();
-            best = cheapest(p, solution, &nearby, job, open_routes, rng);
+            best = cheapest(p, solution, nearby.iter().copied(), job, open_routes, rng);
             for &r in &nearby {
                 listed[r] = false;
             }
         }
         if best.is_none() {
-            let all: Vec<usize> = (0..solution.routes.len()).collect();
-            best = cheapest(p, solution, &all, job, open_routes, rng);
+            best = cheapest(p, solution, 0..solution.routes.len(), job, open_routes, rng);
         }
         match best {
             Some((r, place)) => {
@@ -92,14 +91,14 @@ pub(crate) fn insert_in_order(
 fn cheapest(
     p: &Prepared<'_>,
     solution: &Solution,
-    routes: &[usize],
+    routes: impl Iterator<Item = usize>,
     job: usize,
     open_routes: bool,
     rng: &mut fastrand::Rng,
 ) -> Option<(usize, Placement)> {
     let mut best: Option<(usize, Placement)> = None;
     let mut tried_idle = Vec::new();
-    for &r in routes {
+    for r in routes {
         let route = &solution.routes[r];
         if route.is_empty() {
             // Idle vehicles that look alike give the same answer: try one of each kind.
