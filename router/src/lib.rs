@@ -1,8 +1,7 @@
 //! Road-network routing for the dispatcher: travel times, distances and geometry between places.
 //!
 //! A plain synchronous library (no async runtime, no I/O beyond reading map files), so it can be
-//! benchmarked and tested on its own. Today it holds the straight-line geometry every other part builds
-//! on; the OpenStreetMap import, snapping, contraction hierarchies and matrices follow.
+//! benchmarked and tested on its own.
 //!
 //! ```
 //! use router::geo::{LatLng, haversine_m};
@@ -15,4 +14,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod error;
 pub mod geo;
+pub mod graph;
+pub mod profile;
+
+pub use error::{Result, RouterError};
+pub use graph::RoadGraph;
+pub use profile::Profile;
