@@ -126,6 +126,35 @@ impl RoadGraph {
         (0..self.node_count() as u32).flat_map(move |v| self.out_arcs(v).map(move |a| (v, a)))
     }
 
+    /// Checks that the arrays fit together, for graphs read from files: every index in range, arc
+    /// lists sorted, coordinates valid. Queries index without checks, so this is what keeps a bad file
+    /// from becoming a panic.
+    pub fn validate(&self) -> Result<(), String> {
+        let (n, m) = (self.lat.len(), self.head.len());
+        if self.lng.len() != n || self.first_out.len() != n + 1 {
+            return Err("node arrays differ in length".into());
+        }
+        if self.millis.len() != m || self.centimetres.len() != m {
+            return Err("arc arrays differ in length".into());
+        }
+        if self.first_out[0] != 0 || self.first_out[n] as usize != m {
+            return Err("arc offsets do not span the arcs".into());
+        }
+        for v in 0..n {
+            if self.first_out[v] > self.first_out[v + 1] {
+                return Err(format!("arc offsets decrease at node {v}"));
+            }
+            let heads = &self.head[self.out_arcs(v as u32)];
+            if heads.iter().any(|&h| h as usize >= n) || heads.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("arcs of node {v} out of range or unsorted"));
+            }
+            if LatLng::new(self.lat[v], self.lng[v]).is_err() {
+                return Err(format!("node {v} has an invalid coordinate"));
+            }
+        }
+        Ok(())
+    }
+
     /// The same graph as a petgraph `DiGraph` weighted by milliseconds, node `i` as `NodeIndex(i)`:
     /// the reference the hierarchy is checked against.
     pub fn to_petgraph(&self) -> DiGraph<(), Millis> {

@@ -17,7 +17,11 @@
 pub mod error;
 pub mod geo;
 pub mod graph;
+pub mod hierarchy;
 pub mod profile;
+pub mod reference;
+pub mod synthetic;
+pub mod traffic;
 
 pub use error::{Result, RouterError};
 pub use graph::RoadGraph;
