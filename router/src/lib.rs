@@ -15,13 +15,19 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod file;
 pub mod geo;
 pub mod graph;
 pub mod hierarchy;
+pub mod network;
+pub mod osm;
 pub mod profile;
 pub mod reference;
+pub mod route;
+pub mod snap;
 pub mod synthetic;
 pub mod traffic;
+pub mod travel;
 
 pub use error::{Result, RouterError};
 pub use graph::RoadGraph;

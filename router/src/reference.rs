@@ -1,10 +1,10 @@
 //! Plain Dijkstra on petgraph: the slow, obviously-correct answer the hierarchy is checked against,
 //! and `route --algo dijkstra`.
 
-use petgraph::algo::astar;
+use petgraph::algo::{astar, dijkstra};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::graph::{Centimetres, Millis, RoadGraph};
+use crate::graph::{Centimetres, INFINITY, Millis, RoadGraph};
 use crate::hierarchy::Anchor;
 
 /// A path found by the reference search.
@@ -41,6 +41,18 @@ impl Reference {
         Self { graph: g }
     }
 
+    /// Shortest times from `source` to every node, [`INFINITY`] where unreachable.
+    pub fn all_from(&self, source: u32) -> Vec<Millis> {
+        let found = dijkstra(&self.graph, NodeIndex::new(source as usize), None, |e| {
+            u64::from(e.weight().0)
+        });
+        let mut out = vec![INFINITY; self.graph.node_count()];
+        for (v, d) in found {
+            out[v.index()] = u32::try_from(d).unwrap_or(INFINITY);
+        }
+        out
+    }
+
     /// Dijkstra (A* with a zero heuristic) between two nodes.
     pub fn node_to_node(&self, source: u32, target: u32) -> Option<ReferencePath> {
         let goal = NodeIndex::new(target as usize);
@@ -54,7 +66,10 @@ impl Reference {
         let centimetres = path
             .windows(2)
             .map(|w| {
-                let e = self.graph.find_edge(w[0], w[1]).expect("consecutive path nodes share an arc");
+                let e = self
+                    .graph
+                    .find_edge(w[0], w[1])
+                    .expect("consecutive path nodes share an arc");
                 u64::from(self.graph[e].1)
             })
             .sum::<u64>();
@@ -70,7 +85,9 @@ impl Reference {
         let mut best: Option<ReferencePath> = None;
         for &(s, s_ms, s_cm) in from.entries() {
             for &(t, t_ms, t_cm) in to.entries() {
-                let Some(mut p) = self.node_to_node(s, t) else { continue };
+                let Some(mut p) = self.node_to_node(s, t) else {
+                    continue;
+                };
                 p.millis = p.millis.saturating_add(s_ms).saturating_add(t_ms);
                 p.centimetres = p.centimetres.saturating_add(s_cm).saturating_add(t_cm);
                 if best.as_ref().is_none_or(|b| p.millis < b.millis) {

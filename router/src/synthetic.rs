@@ -20,8 +20,11 @@ pub fn grid(width: u32, height: u32, oneway_share: f64, seed: u64) -> RoadGraph 
     for y in 0..height {
         for x in 0..width {
             coords.push(
-                LatLng::new(lat0 + f64::from(y) * SPACING_DEG, 6.6 + f64::from(x) * lng_step)
-                    .expect("grid coordinates stay in range"),
+                LatLng::new(
+                    lat0 + f64::from(y) * SPACING_DEG,
+                    6.6 + f64::from(x) * lng_step,
+                )
+                .expect("grid coordinates stay in range"),
             );
         }
     }
@@ -31,7 +34,12 @@ pub fn grid(width: u32, height: u32, oneway_share: f64, seed: u64) -> RoadGraph 
         let kmh = 15.0 + 35.0 * rng.f64();
         let millis = (metres / (kmh / 3.6) * 1000.0).round().max(1.0) as u32;
         let centimetres = (metres * 100.0).round() as u32;
-        let arc = |tail, head| Arc { tail, head, millis, centimetres };
+        let arc = |tail, head| Arc {
+            tail,
+            head,
+            millis,
+            centimetres,
+        };
         if rng.f64() < oneway_share {
             arcs.push(if rng.bool() { arc(a, b) } else { arc(b, a) });
         } else {
@@ -51,4 +59,33 @@ pub fn grid(width: u32, height: u32, oneway_share: f64, seed: u64) -> RoadGraph 
         }
     }
     RoadGraph::from_arcs(coords, arcs)
+}
+
+/// A random point within about `jitter_m` metres of a random road segment of `graph`: realistic
+/// query coordinates for tests and benchmarks (addresses sit beside roads, not on nodes). Returns
+/// `None` for a graph without arcs.
+pub fn point_near_road(
+    graph: &RoadGraph,
+    rng: &mut fastrand::Rng,
+    jitter_m: f64,
+) -> Option<LatLng> {
+    if graph.arc_count() == 0 {
+        return None;
+    }
+    let jitter_deg = jitter_m / 111_000.0;
+    loop {
+        let v = rng.u32(0..graph.node_count() as u32);
+        let arcs = graph.out_arcs(v);
+        if arcs.is_empty() {
+            continue;
+        }
+        let a = rng.usize(arcs);
+        let (p, q) = (graph.coord(v), graph.coord(graph.head(a)));
+        let f = rng.f64();
+        let lat = p.lat() + (q.lat() - p.lat()) * f + (rng.f64() - 0.5) * 2.0 * jitter_deg;
+        let lng = p.lng() + (q.lng() - p.lng()) * f + (rng.f64() - 0.5) * 2.0 * jitter_deg;
+        if let Ok(point) = LatLng::new(lat, lng) {
+            return Some(point);
+        }
+    }
 }

@@ -38,7 +38,9 @@ impl HourOfWeek {
             .ok()
             .filter(|&h| h < Self::COUNT)
             .map(Self)
-            .ok_or_else(|| RouterError::InvalidTraffic(format!("hour of week {hour} is not in 0..168")))
+            .ok_or_else(|| {
+                RouterError::InvalidTraffic(format!("hour of week {hour} is not in 0..168"))
+            })
     }
 
     /// The hour as an index, 0..168.
@@ -50,7 +52,12 @@ impl HourOfWeek {
 impl fmt::Display for HourOfWeek {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-        write!(f, "{} {:02}:00", DAYS[usize::from(self.0 / 24)], self.0 % 24)
+        write!(
+            f,
+            "{} {:02}:00",
+            DAYS[usize::from(self.0 / 24)],
+            self.0 % 24
+        )
     }
 }
 
@@ -70,7 +77,10 @@ impl Traffic {
                 "resolution {resolution} is finer than the arcs' resolution {ARC_RESOLUTION}"
             )));
         }
-        Ok(Self { resolution, factors: HashMap::new() })
+        Ok(Self {
+            resolution,
+            factors: HashMap::new(),
+        })
     }
 
     /// The resolution of the table's cells.
@@ -126,9 +136,15 @@ impl Traffic {
                 if !hour_has_entries {
                     return free;
                 }
-                let cell = cells.cells[a].parent(self.resolution).expect("table resolution is coarser");
+                let cell = cells.cells[a]
+                    .parent(self.resolution)
+                    .expect("table resolution is coarser");
                 let factor = self.factor(cell, hour);
-                if factor == 1.0 { free } else { ((f64::from(free) * factor).round() as Millis).max(1) }
+                if factor == 1.0 {
+                    free
+                } else {
+                    ((f64::from(free) * factor).round() as Millis).max(1)
+                }
             })
             .collect()
     }
@@ -162,7 +178,11 @@ impl ArcCells {
     /// [`ARC_RESOLUTION`].
     pub fn from_raw(raw: &[u64]) -> Option<Self> {
         raw.iter()
-            .map(|&r| CellIndex::try_from(r).ok().filter(|c| c.resolution() == ARC_RESOLUTION))
+            .map(|&r| {
+                CellIndex::try_from(r)
+                    .ok()
+                    .filter(|c| c.resolution() == ARC_RESOLUTION)
+            })
             .collect::<Option<Vec<_>>>()
             .map(|cells| Self { cells })
     }

@@ -60,8 +60,15 @@ impl Buckets {
                 if millis == INFINITY {
                     continue;
                 }
-                raw.push((x, Entry { target: j as u32, millis, centimetres: search.centimetres[x as usize] }));
-                search.relax(h, m, x, 1);
+                raw.push((
+                    x,
+                    Entry {
+                        target: j as u32,
+                        millis,
+                        centimetres: search.centimetres[x as usize],
+                    },
+                ));
+                search.relax(m, x, 1);
             }
             search.reset(h, ranks);
         }
@@ -74,7 +81,14 @@ impl Buckets {
             first[x + 1] += first[x];
         }
         let mut cursor = first.clone();
-        let mut entries = vec![Entry { target: 0, millis: 0, centimetres: 0 }; raw.len()];
+        let mut entries = vec![
+            Entry {
+                target: 0,
+                millis: 0,
+                centimetres: 0
+            };
+            raw.len()
+        ];
         for (x, e) in raw {
             entries[cursor[x as usize] as usize] = e;
             cursor[x as usize] += 1;
@@ -118,11 +132,16 @@ pub fn table(h: &Hierarchy, m: &Metric, sources: &[Anchor], targets: &[Anchor]) 
                                 row_cm[j] = length.saturating_add(e.centimetres);
                             }
                         }
-                        search.relax(h, m, x, 0);
+                        search.relax(m, x, 0);
                     }
                     search.reset(h, ranks);
                 },
             );
     }
-    Table { rows: sources.len(), columns, millis, centimetres }
+    Table {
+        rows: sources.len(),
+        columns,
+        millis,
+        centimetres,
+    }
 }

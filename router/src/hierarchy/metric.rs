@@ -19,6 +19,38 @@ pub struct Metric {
     pub(crate) centimetres: Vec<Centimetres>,
     /// Middle node (rank) of the shortcut each weight came from, `NONE` for a graph arc.
     pub(crate) middle: Vec<u32>,
+    /// The upward arcs a forward search needs, after perfect customization.
+    pub(crate) forward: Pruned,
+    /// The upward arcs a backward search needs (weights of the downward direction).
+    pub(crate) backward: Pruned,
+}
+
+/// One search direction's arcs in compressed rows, keeping only the arcs that lie on some shortest
+/// path: after perfect customization an arc whose time is matched by a detour through a higher
+/// triangle corner is never needed, and dropping it shrinks every search.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pruned {
+    pub(crate) first: Vec<u32>,
+    /// One record per arc, so a relaxation reads one cache line rather than four arrays.
+    pub(crate) arcs: Vec<PrunedArc>,
+}
+
+/// An arc of a search direction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PrunedArc {
+    pub(crate) head: u32,
+    pub(crate) millis: Millis,
+    pub(crate) centimetres: Centimetres,
+    /// The hierarchy arc it came from, for path unpacking.
+    pub(crate) arc: u32,
+}
+
+impl Pruned {
+    /// Arcs of rank `x`.
+    #[inline]
+    pub(crate) fn of(&self, x: u32) -> &[PrunedArc] {
+        &self.arcs[self.first[x as usize] as usize..self.first[x as usize + 1] as usize]
+    }
 }
 
 impl Metric {
@@ -31,7 +63,11 @@ impl Metric {
     /// Customizes the hierarchy for the given time of every graph arc (in graph arc order); lengths are
     /// the graph's own.
     pub fn customize(hierarchy: &Hierarchy, graph: &RoadGraph, arc_millis: &[Millis]) -> Self {
-        assert_eq!(arc_millis.len(), graph.arc_count(), "one time per graph arc");
+        assert_eq!(
+            arc_millis.len(),
+            graph.arc_count(),
+            "one time per graph arc"
+        );
         let slots = hierarchy.arc_count() * 2;
         let mut millis = vec![INFINITY; slots];
         let mut centimetres = vec![0; slots];
@@ -43,9 +79,79 @@ impl Metric {
                 centimetres[s] = graph.centimetres(a);
             }
         }
-        let mut metric = Self { millis, centimetres, middle };
+        let mut metric = Self {
+            millis,
+            centimetres,
+            middle,
+            forward: Pruned::default(),
+            backward: Pruned::default(),
+        };
         metric.lower_triangles(hierarchy);
+        let needed = metric.needed_arcs(hierarchy);
+        metric.forward = metric.pruned(hierarchy, &needed, 0);
+        metric.backward = metric.pruned(hierarchy, &needed, 1);
         metric
+    }
+
+    /// Perfect customization (top-down over upper and intermediate triangles) on a copy of the times,
+    /// then the arcs still needed: an arc goes when a detour through a higher corner matches it.
+    /// Times are at least 1 ms, so a detour's two arcs are strictly shorter than the arc they replace
+    /// and removals cannot justify each other in a circle.
+    fn needed_arcs(&self, h: &Hierarchy) -> Vec<bool> {
+        let mut exact = self.millis.clone();
+        for x in (0..h.node_count() as u32).rev() {
+            upper_pairs(h, x, |i, j, k| {
+                // i: x–y, j: x–z, k: y–z with x < y < z. Even slots run up, odd ones down.
+                exact[2 * i] = exact[2 * i].min(exact[2 * j].saturating_add(exact[2 * k + 1]));
+                exact[2 * i + 1] =
+                    exact[2 * i + 1].min(exact[2 * k].saturating_add(exact[2 * j + 1]));
+                exact[2 * j] = exact[2 * j].min(exact[2 * i].saturating_add(exact[2 * k]));
+                exact[2 * j + 1] =
+                    exact[2 * j + 1].min(exact[2 * k + 1].saturating_add(exact[2 * i + 1]));
+            });
+        }
+        let mut needed: Vec<bool> = exact.iter().map(|&w| w != INFINITY).collect();
+        for x in 0..h.node_count() as u32 {
+            upper_pairs(h, x, |i, j, k| {
+                let detours = [
+                    (2 * i, exact[2 * j].saturating_add(exact[2 * k + 1])),
+                    (2 * i + 1, exact[2 * k].saturating_add(exact[2 * j + 1])),
+                    (2 * j, exact[2 * i].saturating_add(exact[2 * k])),
+                    (2 * j + 1, exact[2 * k + 1].saturating_add(exact[2 * i + 1])),
+                ];
+                for (slot, detour) in detours {
+                    if detour <= exact[slot] {
+                        needed[slot] = false;
+                    }
+                }
+            });
+        }
+        // A kept arc must carry its exact time: it does, because an improvement above is itself a
+        // matching detour, which removes the arc.
+        debug_assert!((0..exact.len()).all(|s| !needed[s] || exact[s] == self.millis[s]));
+        needed
+    }
+
+    fn pruned(&self, h: &Hierarchy, needed: &[bool], down: usize) -> Pruned {
+        let mut p = Pruned {
+            first: Vec::with_capacity(h.node_count() + 1),
+            ..Pruned::default()
+        };
+        p.first.push(0);
+        for x in 0..h.node_count() as u32 {
+            for i in h.up(x) {
+                if needed[2 * i + down] {
+                    p.arcs.push(PrunedArc {
+                        head: h.up_head[i],
+                        millis: self.millis[2 * i + down],
+                        centimetres: self.centimetres[2 * i + down],
+                        arc: i as u32,
+                    });
+                }
+            }
+            p.first.push(p.arcs.len() as u32);
+        }
+        p
     }
 
     fn lower_triangles(&mut self, h: &Hierarchy) {
@@ -83,6 +189,24 @@ impl Metric {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Calls `f(i, j, k)` for every pair of upper neighbours `y < z` of `x`: `i` is arc x–y, `j` arc x–z
+/// and `k` arc y–z, which exists because upper neighbourhoods are cliques. One merge over y's arcs
+/// finds every k for a given i.
+fn upper_pairs(h: &Hierarchy, x: u32, mut f: impl FnMut(usize, usize, usize)) {
+    let arcs = h.up(x);
+    for i in arcs.clone() {
+        let y = h.up_head[i];
+        let mut k = h.up(y).start;
+        for j in i + 1..arcs.end {
+            let z = h.up_head[j];
+            while h.up_head[k] != z {
+                k += 1;
+            }
+            f(i, j, k);
         }
     }
 }

@@ -38,8 +38,10 @@ pub(crate) fn nested_dissection(graph: &RoadGraph) -> Vec<u32> {
     }
     while let Some((nodes, first)) = tasks.pop() {
         if nodes.len() <= LEAF {
-            let mut leaf: Vec<(usize, u32)> =
-                nodes.iter().map(|&v| (scratch.inner_degree(&adjacency, v, &nodes), v)).collect();
+            let mut leaf: Vec<(usize, u32)> = nodes
+                .iter()
+                .map(|&v| (scratch.inner_degree(&adjacency, v, &nodes), v))
+                .collect();
             leaf.sort_unstable();
             for (i, (_, v)) in leaf.into_iter().enumerate() {
                 order[first + i] = v;
@@ -52,7 +54,10 @@ pub(crate) fn nested_dissection(graph: &RoadGraph) -> Vec<u32> {
             order[top + i] = v;
         }
         scratch.mark(&separator, true);
-        let rest: Vec<u32> = nodes.into_iter().filter(|&v| !scratch.marked[v as usize]).collect();
+        let rest: Vec<u32> = nodes
+            .into_iter()
+            .filter(|&v| !scratch.marked[v as usize])
+            .collect();
         scratch.mark(&separator, false);
         let mut start = first;
         for component in scratch.components(&adjacency, &rest) {
@@ -89,7 +94,10 @@ impl Undirected {
         for v in 0..n {
             first[v + 1] += first[v];
         }
-        Self { first, neighbours: pairs.into_iter().map(|(_, v)| v).collect() }
+        Self {
+            first,
+            neighbours: pairs.into_iter().map(|(_, v)| v).collect(),
+        }
     }
 
     pub(crate) fn of_node(&self, v: u32) -> &[u32] {
@@ -106,7 +114,10 @@ fn planar_points(graph: &RoadGraph) -> Vec<(f64, f64)> {
     (0..n as u32)
         .map(|v| {
             let c = graph.coord(v);
-            (EARTH_RADIUS_M * c.lng().to_radians() * k, EARTH_RADIUS_M * c.lat().to_radians())
+            (
+                EARTH_RADIUS_M * c.lng().to_radians() * k,
+                EARTH_RADIUS_M * c.lat().to_radians(),
+            )
         })
         .collect()
 }
@@ -120,7 +131,10 @@ struct Scratch {
 
 impl Scratch {
     fn new(n: usize) -> Self {
-        Self { local: vec![u32::MAX; n], marked: vec![false; n] }
+        Self {
+            local: vec![u32::MAX; n],
+            marked: vec![false; n],
+        }
     }
 
     fn mark(&mut self, nodes: &[u32], value: bool) {
@@ -130,7 +144,11 @@ impl Scratch {
     }
 
     fn inner_degree(&self, adjacency: &Undirected, v: u32, part: &[u32]) -> usize {
-        adjacency.of_node(v).iter().filter(|u| part.contains(u)).count()
+        adjacency
+            .of_node(v)
+            .iter()
+            .filter(|u| part.contains(u))
+            .count()
     }
 
     /// Splits `nodes` into the connected components of the subgraph they induce.
@@ -168,7 +186,12 @@ impl Scratch {
 
     /// A small vertex separator of the connected part `nodes`: the best inertial-flow cut over the
     /// four directions, turned into vertices by taking the smaller side's endpoints of the cut edges.
-    fn separator(&mut self, adjacency: &Undirected, points: &[(f64, f64)], nodes: &[u32]) -> Vec<u32> {
+    fn separator(
+        &mut self,
+        adjacency: &Undirected,
+        points: &[(f64, f64)],
+        nodes: &[u32],
+    ) -> Vec<u32> {
         for (i, &v) in nodes.iter().enumerate() {
             self.local[v as usize] = i as u32;
         }
@@ -195,7 +218,10 @@ impl Scratch {
                 best = Some(cut);
             }
         }
-        best.unwrap_or_default().into_iter().map(|l| nodes[l as usize]).collect()
+        best.unwrap_or_default()
+            .into_iter()
+            .map(|l| nodes[l as usize])
+            .collect()
     }
 }
 
@@ -214,7 +240,13 @@ impl Part {
         for &v in nodes {
             // Neighbour lists are sorted by global id; local ids follow `nodes`, so sort again.
             let start = head.len();
-            head.extend(adjacency.of_node(v).iter().map(|&u| local[u as usize]).filter(|&l| l != u32::MAX));
+            head.extend(
+                adjacency
+                    .of_node(v)
+                    .iter()
+                    .map(|&u| local[u as usize])
+                    .filter(|&l| l != u32::MAX),
+            );
             head[start..].sort_unstable();
             first.push(head.len() as u32);
         }
@@ -287,9 +319,7 @@ impl Part {
                 break;
             }
             // Blocking flow along the level graph, by iterative depth-first search.
-            for u in 0..n {
-                cursor[u] = self.first[u];
-            }
+            cursor.copy_from_slice(&self.first[..n]);
             let mut path: Vec<u32> = Vec::new();
             for &s in sources {
                 let mut u = s as usize;
@@ -395,14 +425,28 @@ mod tests {
         let points = planar_points(&g);
         let all: Vec<u32> = (0..g.node_count() as u32).collect();
         let separator = scratch.separator(&adjacency, &points, &all);
-        assert!(separator.len() <= 41, "separator of {} nodes", separator.len());
-        let top: std::collections::HashSet<u32> = order[order.len() - separator.len()..].iter().copied().collect();
+        assert!(
+            separator.len() <= 41,
+            "separator of {} nodes",
+            separator.len()
+        );
+        let top: std::collections::HashSet<u32> = order[order.len() - separator.len()..]
+            .iter()
+            .copied()
+            .collect();
         assert!(separator.iter().all(|v| top.contains(v)));
         scratch.mark(&separator, true);
-        let rest: Vec<u32> = all.into_iter().filter(|&v| !scratch.marked[v as usize]).collect();
+        let rest: Vec<u32> = all
+            .into_iter()
+            .filter(|&v| !scratch.marked[v as usize])
+            .collect();
         scratch.mark(&separator, false);
         let parts = scratch.components(&adjacency, &rest);
         assert!(parts.len() >= 2, "the separator must disconnect the grid");
-        assert!(parts.iter().all(|p| p.len() >= 1600 / 5), "unbalanced: {:?}", parts.iter().map(Vec::len).collect::<Vec<_>>());
+        assert!(
+            parts.iter().all(|p| p.len() >= 1600 / 5),
+            "unbalanced: {:?}",
+            parts.iter().map(Vec::len).collect::<Vec<_>>()
+        );
     }
 }

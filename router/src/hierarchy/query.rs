@@ -21,13 +21,19 @@ pub struct Anchor {
 impl Anchor {
     /// A graph node itself.
     pub fn node(v: u32) -> Self {
-        Self { nodes: [(v, 0, 0), (NONE, INFINITY, 0)], len: 1 }
+        Self {
+            nodes: [(v, 0, 0), (NONE, INFINITY, 0)],
+            len: 1,
+        }
     }
 
     /// A place joined to one or two graph nodes with the given offsets. Entries beyond two are
     /// ignored: a point on a segment touches at most its two ends.
     pub fn nodes(entries: &[(u32, Millis, Centimetres)]) -> Self {
-        let mut anchor = Self { nodes: [(NONE, INFINITY, 0); 2], len: 0 };
+        let mut anchor = Self {
+            nodes: [(NONE, INFINITY, 0); 2],
+            len: 0,
+        };
         for &e in entries.iter().take(2) {
             anchor.nodes[anchor.len as usize] = e;
             anchor.len += 1;
@@ -42,7 +48,13 @@ impl Anchor {
 
     /// The anchor's nodes as ranks, for the ancestor walk (`NONE` fills a missing second entry).
     pub(crate) fn ranks(&self, h: &Hierarchy) -> (u32, u32) {
-        let rank = |i: usize| if i < self.len as usize { h.rank[self.nodes[i].0 as usize] } else { NONE };
+        let rank = |i: usize| {
+            if i < self.len as usize {
+                h.rank[self.nodes[i].0 as usize]
+            } else {
+                NONE
+            }
+        };
         (rank(0), rank(1))
     }
 }
@@ -58,7 +70,11 @@ pub(crate) struct Search {
 
 impl Search {
     pub(crate) fn new(n: usize) -> Self {
-        Self { millis: vec![INFINITY; n], centimetres: vec![0; n], pred: vec![NONE; n] }
+        Self {
+            millis: vec![INFINITY; n],
+            centimetres: vec![0; n],
+            pred: vec![NONE; n],
+        }
     }
 
     /// Seeds the search at an anchor's nodes.
@@ -76,19 +92,20 @@ impl Search {
     /// Relaxes the upward arcs of `x` with the weights of one direction (`down` = 0 upward, 1 for
     /// the backward search, which climbs against the travel direction).
     #[inline]
-    pub(crate) fn relax(&mut self, h: &Hierarchy, m: &Metric, x: u32, down: usize) {
+    pub(crate) fn relax(&mut self, m: &Metric, x: u32, down: usize) {
         let here = self.millis[x as usize];
         if here == INFINITY {
             return;
         }
         let length = self.centimetres[x as usize];
-        for i in h.up(x) {
-            let y = h.up_head[i] as usize;
-            let t = here.saturating_add(m.millis[2 * i + down]);
+        let arcs = if down == 0 { &m.forward } else { &m.backward };
+        for arc in arcs.of(x) {
+            let y = arc.head as usize;
+            let t = here + arc.millis;
             if t < self.millis[y] {
                 self.millis[y] = t;
-                self.centimetres[y] = length.saturating_add(m.centimetres[2 * i + down]);
-                self.pred[y] = i as u32;
+                self.centimetres[y] = length.saturating_add(arc.centimetres);
+                self.pred[y] = arc.arc;
             }
         }
     }
@@ -111,7 +128,10 @@ pub struct Scratch {
 impl Scratch {
     /// Working memory for a hierarchy of `nodes` nodes.
     pub fn new(nodes: usize) -> Self {
-        Self { forward: Search::new(nodes), backward: Search::new(nodes) }
+        Self {
+            forward: Search::new(nodes),
+            backward: Search::new(nodes),
+        }
     }
 
     /// Number of nodes this scratch space serves.
@@ -144,13 +164,23 @@ impl<'a> Query<'a> {
     /// Queries on `hierarchy` customized with `metric`. Panics if `scratch` was made for a graph of
     /// another size, which is a programming error.
     pub fn new(hierarchy: &'a Hierarchy, metric: &'a Metric, scratch: &'a mut Scratch) -> Self {
-        assert_eq!(scratch.nodes(), hierarchy.node_count(), "scratch space sized for another graph");
-        Self { hierarchy, metric, forward: &mut scratch.forward, backward: &mut scratch.backward }
+        assert_eq!(
+            scratch.nodes(),
+            hierarchy.node_count(),
+            "scratch space sized for another graph"
+        );
+        Self {
+            hierarchy,
+            metric,
+            forward: &mut scratch.forward,
+            backward: &mut scratch.backward,
+        }
     }
 
     /// Fastest travel between two graph nodes, or `None` when the target cannot be reached.
     pub fn node_to_node(&mut self, source: u32, target: u32) -> Option<Found> {
-        self.run(&Anchor::node(source), &Anchor::node(target), false).0
+        self.run(&Anchor::node(source), &Anchor::node(target), false)
+            .0
     }
 
     /// Fastest travel between two anchors, or `None` when no path joins them.
@@ -170,13 +200,16 @@ impl<'a> Query<'a> {
         let (sources, targets) = (from.ranks(h), to.ranks(h));
         self.forward.seed(h, from);
         for x in h.ancestors(sources.0, sources.1) {
-            self.forward.relax(h, m, x, 0);
+            self.forward.relax(m, x, 0);
         }
         self.backward.seed(h, to);
         let mut best = INFINITY;
         let mut meeting = NONE;
         for y in h.ancestors(targets.0, targets.1) {
-            let (f, b) = (self.forward.millis[y as usize], self.backward.millis[y as usize]);
+            let (f, b) = (
+                self.forward.millis[y as usize],
+                self.backward.millis[y as usize],
+            );
             let through = f.saturating_add(b);
             if through < best {
                 best = through;
@@ -184,7 +217,7 @@ impl<'a> Query<'a> {
             }
             // Anything reached from y costs at least b, so nothing better can come of it.
             if b < best {
-                self.backward.relax(h, m, y, 1);
+                self.backward.relax(m, y, 1);
             }
         }
         let found = (meeting != NONE).then(|| Found {
@@ -220,7 +253,8 @@ impl<'a> Query<'a> {
         }
         // Descent: from the meeting node down to the target along the backward search's arcs.
         let mut y = meeting;
-        while self.backward.pred[y as usize] != NONE && self.backward.millis[y as usize] != INFINITY {
+        while self.backward.pred[y as usize] != NONE && self.backward.millis[y as usize] != INFINITY
+        {
             let i = self.backward.pred[y as usize];
             expand(h, self.metric, i as usize, 1, &mut ranks);
             y = h.up_tail[i as usize];

@@ -11,7 +11,9 @@ use crate::synthetic::grid;
 /// Shortest times from `s` to every node, `INFINITY` where unreachable.
 fn reference(graph: &RoadGraph, s: u32) -> Vec<u32> {
     let pg = graph.to_petgraph();
-    let found = dijkstra(&pg, NodeIndex::new(s as usize), None, |e| u64::from(*e.weight()));
+    let found = dijkstra(&pg, NodeIndex::new(s as usize), None, |e| {
+        u64::from(*e.weight())
+    });
     let mut out = vec![INFINITY; graph.node_count()];
     for (v, d) in found {
         out[v.index()] = d as u32;
@@ -22,7 +24,9 @@ fn reference(graph: &RoadGraph, s: u32) -> Vec<u32> {
 /// Sum of arc times and lengths along a node path, failing if a step is not an arc.
 fn walk(graph: &RoadGraph, nodes: &[u32]) -> (u32, u32) {
     nodes.windows(2).fold((0, 0), |(ms, cm), w| {
-        let a = graph.find_arc(w[0], w[1]).unwrap_or_else(|| panic!("no arc {} -> {}", w[0], w[1]));
+        let a = graph
+            .find_arc(w[0], w[1])
+            .unwrap_or_else(|| panic!("no arc {} -> {}", w[0], w[1]));
         (ms + graph.millis(a), cm + graph.centimetres(a))
     })
 }
@@ -40,10 +44,16 @@ fn check_all_pairs_from(graph: &RoadGraph, sources: impl Iterator<Item = u32>) {
             if got == INFINITY {
                 continue;
             }
-            let (found, nodes) = query.path(&Anchor::node(s), &Anchor::node(t)).expect("reachable");
+            let (found, nodes) = query
+                .path(&Anchor::node(s), &Anchor::node(t))
+                .expect("reachable");
             assert_eq!(nodes.first(), Some(&s));
             assert_eq!(nodes.last(), Some(&t));
-            assert_eq!(walk(graph, &nodes), (found.millis, found.centimetres), "path {s} -> {t}");
+            assert_eq!(
+                walk(graph, &nodes),
+                (found.millis, found.centimetres),
+                "path {s} -> {t}"
+            );
         }
     }
 }
@@ -76,7 +86,9 @@ fn table_equals_one_to_one_queries() {
     let mut query = Query::new(&hierarchy, &metric, &mut scratch);
     for (i, &s) in sources.iter().enumerate() {
         for (j, &t) in targets.iter().enumerate() {
-            let one = query.node_to_node(s, t).map_or((INFINITY, 0), |f| (f.millis, f.centimetres));
+            let one = query
+                .node_to_node(s, t)
+                .map_or((INFINITY, 0), |f| (f.millis, f.centimetres));
             assert_eq!(table.get(i, j).0, one.0, "{s} -> {t}");
             if one.0 != INFINITY {
                 assert_eq!(table.get(i, j).1, one.1, "length {s} -> {t}");
@@ -98,22 +110,46 @@ fn anchors_with_offsets_equal_dijkstra_from_a_virtual_node() {
     for _ in 0..300 {
         let n = g.node_count() as u32;
         let (a, b, c, d) = (rng.u32(0..n), rng.u32(0..n), rng.u32(0..n), rng.u32(0..n));
-        let (oa, ob, oc, od) = (rng.u32(0..5000), rng.u32(0..5000), rng.u32(0..5000), rng.u32(0..5000));
+        let (oa, ob, oc, od) = (
+            rng.u32(0..5000),
+            rng.u32(0..5000),
+            rng.u32(0..5000),
+            rng.u32(0..5000),
+        );
         let (from_a, from_b) = (reference(&g, a), reference(&g, b));
-        let best = [(from_a[c as usize], oa, oc), (from_a[d as usize], oa, od), (from_b[c as usize], ob, oc), (from_b[d as usize], ob, od)]
-            .into_iter()
-            .filter(|&(dist, _, _)| dist != INFINITY)
-            .map(|(dist, o1, o2)| dist + o1 + o2)
-            .min()
-            .unwrap_or(INFINITY);
+        let best = [
+            (from_a[c as usize], oa, oc),
+            (from_a[d as usize], oa, od),
+            (from_b[c as usize], ob, oc),
+            (from_b[d as usize], ob, od),
+        ]
+        .into_iter()
+        .filter(|&(dist, _, _)| dist != INFINITY)
+        .map(|(dist, o1, o2)| dist + o1 + o2)
+        .min()
+        .unwrap_or(INFINITY);
         let from = Anchor::nodes(&[(a, oa, 0), (b, ob, 0)]);
         let to = Anchor::nodes(&[(c, oc, 0), (d, od, 0)]);
-        assert_eq!(query.between(&from, &to).map_or(INFINITY, |f| f.millis), best);
+        assert_eq!(
+            query.between(&from, &to).map_or(INFINITY, |f| f.millis),
+            best
+        );
         if best != INFINITY {
             let (found, nodes) = query.path(&from, &to).unwrap();
-            let offsets = |v: u32, anchor: &Anchor| anchor.entries().iter().filter(|e| e.0 == v).map(|e| e.1).min().unwrap();
+            let offsets = |v: u32, anchor: &Anchor| {
+                anchor
+                    .entries()
+                    .iter()
+                    .filter(|e| e.0 == v)
+                    .map(|e| e.1)
+                    .min()
+                    .unwrap()
+            };
             let inner = walk(&g, &nodes).0;
-            assert_eq!(offsets(nodes[0], &from) + inner + offsets(*nodes.last().unwrap(), &to), found.millis);
+            assert_eq!(
+                offsets(nodes[0], &from) + inner + offsets(*nodes.last().unwrap(), &to),
+                found.millis
+            );
         }
     }
 }
@@ -123,8 +159,16 @@ fn customizing_again_with_new_times_changes_exactly_those_answers() {
     let g = grid(12, 12, 0.0, 4);
     let hierarchy = Hierarchy::build(&g);
     // Make every arc out of node 0 ten times slower.
-    let millis: Vec<u32> =
-        g.arcs().map(|(tail, a)| if tail == 0 { g.millis(a) * 10 } else { g.millis(a) }).collect();
+    let millis: Vec<u32> = g
+        .arcs()
+        .map(|(tail, a)| {
+            if tail == 0 {
+                g.millis(a) * 10
+            } else {
+                g.millis(a)
+            }
+        })
+        .collect();
     let slow = Metric::customize(&hierarchy, &g, &millis);
     let mut reweighted = RoadGraph::clone(&g);
     reweighted = rebuild_with(&reweighted, &millis);
@@ -133,7 +177,10 @@ fn customizing_again_with_new_times_changes_exactly_those_answers() {
     for s in [0u32, 1, 13, 77] {
         let expected = reference(&reweighted, s);
         for t in 0..g.node_count() as u32 {
-            assert_eq!(query.node_to_node(s, t).map_or(INFINITY, |f| f.millis), expected[t as usize]);
+            assert_eq!(
+                query.node_to_node(s, t).map_or(INFINITY, |f| f.millis),
+                expected[t as usize]
+            );
         }
     }
 }
@@ -142,7 +189,12 @@ fn rebuild_with(g: &RoadGraph, millis: &[u32]) -> RoadGraph {
     let coords = (0..g.node_count() as u32).map(|v| g.coord(v)).collect();
     let arcs = g
         .arcs()
-        .map(|(tail, a)| crate::graph::Arc { tail, head: g.head(a), millis: millis[a], centimetres: g.centimetres(a) })
+        .map(|(tail, a)| crate::graph::Arc {
+            tail,
+            head: g.head(a),
+            millis: millis[a],
+            centimetres: g.centimetres(a),
+        })
         .collect();
     RoadGraph::from_arcs(coords, arcs)
 }

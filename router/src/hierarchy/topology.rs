@@ -77,13 +77,26 @@ impl Hierarchy {
             up_tail.extend(std::iter::repeat_n(x as u32, up.len()));
             first_up.push(up_head.len() as u32);
         }
-        let mut hierarchy = Self { order, rank, first_up, up_head, up_tail, parent, arc_slot: Vec::new() };
+        let mut hierarchy = Self {
+            order,
+            rank,
+            first_up,
+            up_head,
+            up_tail,
+            parent,
+            arc_slot: Vec::new(),
+        };
         hierarchy.arc_slot = graph
             .arcs()
             .map(|(tail, a)| {
-                let (x, y) = (hierarchy.rank[tail as usize], hierarchy.rank[graph.head(a) as usize]);
+                let (x, y) = (
+                    hierarchy.rank[tail as usize],
+                    hierarchy.rank[graph.head(a) as usize],
+                );
                 let (lo, hi, down) = if x < y { (x, y, 0) } else { (y, x, 1) };
-                let slot = hierarchy.find(lo, hi).expect("every graph edge is an upward arc");
+                let slot = hierarchy
+                    .find(lo, hi)
+                    .expect("every graph edge is an upward arc");
                 (slot as u32) * 2 + down
             })
             .collect();
@@ -136,12 +149,19 @@ impl Hierarchy {
     pub(crate) fn find(&self, lo: u32, hi: u32) -> Option<usize> {
         let range = self.up(lo);
         let start = range.start;
-        self.up_head[range].binary_search(&hi).ok().map(|i| start + i)
+        self.up_head[range]
+            .binary_search(&hi)
+            .ok()
+            .map(|i| start + i)
     }
 
     /// Ancestors of up to two ranks in the elimination tree, each once, lowest first.
     pub(crate) fn ancestors(&self, a: u32, b: u32) -> Ancestors<'_> {
-        Ancestors { parent: &self.parent, a, b }
+        Ancestors {
+            parent: &self.parent,
+            a,
+            b,
+        }
     }
 }
 
