@@ -25,7 +25,6 @@ struct Live {
 
 /// One profile's road network, shareable between threads. Queries take `&self`; traffic updates
 /// re-customize the hierarchy and take effect for every query that starts after they return.
-#[derive(Debug)]
 pub struct RoadNetwork {
     profile: Profile,
     graph: RoadGraph,
@@ -35,6 +34,18 @@ pub struct RoadNetwork {
     max_snap_m: f64,
     live: RwLock<Arc<Live>>,
     scratch: Mutex<Vec<Scratch>>,
+}
+
+/// A summary: graph and hierarchy arrays run to millions of entries, which no log line wants.
+impl std::fmt::Debug for RoadNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoadNetwork")
+            .field("profile", &self.profile)
+            .field("nodes", &self.graph.node_count())
+            .field("arcs", &self.graph.arc_count())
+            .field("max_snap_m", &self.max_snap_m)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RoadNetwork {

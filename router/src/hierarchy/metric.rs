@@ -11,7 +11,7 @@ use crate::graph::{Centimetres, INFINITY, Millis, RoadGraph};
 use super::topology::{Hierarchy, NONE};
 
 /// The weights of a [`Hierarchy`] for one traffic state. Cheap to build again when traffic changes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Metric {
     /// Time of each upward arc, index `2·arc` upward and `2·arc + 1` downward.
     pub(crate) millis: Vec<Millis>,
@@ -50,6 +50,16 @@ impl Pruned {
     #[inline]
     pub(crate) fn of(&self, x: u32) -> &[PrunedArc] {
         &self.arcs[self.first[x as usize] as usize..self.first[x as usize + 1] as usize]
+    }
+}
+
+/// A summary: the arrays run to millions of entries, which no log line wants.
+impl std::fmt::Debug for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metric")
+            .field("forward_arcs", &self.forward.arcs.len())
+            .field("backward_arcs", &self.backward.arcs.len())
+            .finish_non_exhaustive()
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 
 /// The shape of a customizable contraction hierarchy. Everything inside is in rank space: node `x`
 /// here is the graph node `order[x]`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Hierarchy {
     /// Graph node of each rank.
     pub(crate) order: Vec<u32>,
@@ -31,6 +31,16 @@ pub struct Hierarchy {
     pub(crate) parent: Vec<u32>,
     /// For each graph arc, twice the upward arc it lies on, plus one when it runs downward.
     pub(crate) arc_slot: Vec<u32>,
+}
+
+/// A summary: the arrays run to millions of entries, which no log line wants.
+impl std::fmt::Debug for Hierarchy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hierarchy")
+            .field("nodes", &self.node_count())
+            .field("arcs", &self.arc_count())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Hierarchy {
