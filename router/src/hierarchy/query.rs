@@ -101,7 +101,7 @@ impl Search {
         let arcs = if down == 0 { &m.forward } else { &m.backward };
         for arc in arcs.of(x) {
             let y = arc.head as usize;
-            let t = here + arc.millis;
+            let t = here.saturating_add(arc.millis);
             if t < self.millis[y] {
                 self.millis[y] = t;
                 self.centimetres[y] = length.saturating_add(arc.centimetres);
