@@ -71,7 +71,8 @@ impl Metric {
     }
 
     /// Customizes the hierarchy for the given time of every graph arc (in graph arc order); lengths are
-    /// the graph's own.
+    /// the graph's own. A time of 0 counts as 1 ms: pruning relies on every arc taking time, and a
+    /// millisecond is below anything a road segment can be measured to.
     pub fn customize(hierarchy: &Hierarchy, graph: &RoadGraph, arc_millis: &[Millis]) -> Self {
         assert_eq!(
             arc_millis.len(),
@@ -84,8 +85,9 @@ impl Metric {
         let middle = vec![NONE; slots];
         for (a, &slot) in hierarchy.arc_slot.iter().enumerate() {
             let s = slot as usize;
-            if arc_millis[a] < millis[s] {
-                millis[s] = arc_millis[a];
+            let time = arc_millis[a].max(1);
+            if time < millis[s] {
+                millis[s] = time;
                 centimetres[s] = graph.centimetres(a);
             }
         }

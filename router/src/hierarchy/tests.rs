@@ -198,3 +198,43 @@ fn rebuild_with(g: &RoadGraph, millis: &[u32]) -> RoadGraph {
         .collect();
     RoadGraph::from_arcs(coords, arcs)
 }
+
+#[test]
+fn zero_time_arcs_count_as_one_millisecond_and_pruning_stays_correct() {
+    // A triangle of free arcs: without the floor, each arc would be "matched" by a detour over the
+    // other two and pruning could drop all three.
+    let coords = [(43.70, 7.40), (43.70, 7.41), (43.71, 7.40)]
+        .map(|(lat, lng)| crate::geo::LatLng::new(lat, lng).unwrap())
+        .to_vec();
+    let arc = |tail, head| crate::graph::Arc {
+        tail,
+        head,
+        millis: 0,
+        centimetres: 100,
+    };
+    let g = RoadGraph::from_arcs(
+        coords,
+        vec![
+            arc(0, 1),
+            arc(1, 0),
+            arc(1, 2),
+            arc(2, 1),
+            arc(0, 2),
+            arc(2, 0),
+        ],
+    );
+    let hierarchy = Hierarchy::build(&g);
+    let metric = Metric::free_flow(&hierarchy, &g);
+    let mut scratch = Scratch::new(g.node_count());
+    let mut query = Query::new(&hierarchy, &metric, &mut scratch);
+    for s in 0..3 {
+        for t in 0..3 {
+            let expected = if s == t { 0 } else { 1 };
+            assert_eq!(
+                query.node_to_node(s, t).map(|f| f.millis),
+                Some(expected),
+                "{s} -> {t}"
+            );
+        }
+    }
+}
