@@ -13,7 +13,7 @@ use dispatcher::{
         convert::{latlng_to_proto, time_to_proto},
     },
     metrics::Metrics,
-    planner::{Planner, PlannerSettings, TravelModel},
+    planner::{Planner, PlannerSettings, Rules, TravelModel},
     positions::{BatchConfig, PositionSink},
     store::MemoryStore,
 };
@@ -34,6 +34,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(Rules::default()).await
+}
+
+async fn world_with(rules: Rules) -> World {
     let region = RegionKey::new("acme", "berlin");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap());
     let store = Arc::new(MemoryStore::new());
@@ -52,6 +56,7 @@ async fn world() -> World {
             PlannerSettings {
                 threads: 1,
                 budget: std::time::Duration::from_millis(50),
+                rules,
                 ..PlannerSettings::default()
             },
             TravelModel::straight(),
@@ -211,6 +216,42 @@ async fn offers_go_to_working_couriers_never_to_paused_ones_or_those_who_decline
     );
     assert_eq!(far.offers().len(), 1, "the next courier gets it");
     assert!(paused.offers().is_empty());
+}
+
+#[tokio::test]
+async fn a_courier_past_its_shift_end_collects_nothing_even_standing_at_the_kitchen() {
+    // The benchmark's rule: the shift end bounds pickups only. A shift that is over must allow no
+    // pickup at all, not one "now" at the courier's own place.
+    let w = world_with(Rules {
+        shift_end_limits_pickups_only: true,
+        ..Rules::default()
+    })
+    .await;
+    let kitchen = at(0.0, 0.0);
+    let mut late = courier(&w, "late", kitchen, CourierStatus::OnShift).await;
+    let now = w.clock.now_for_tests();
+    let reply = late
+        .say(
+            &w.core,
+            CourierCommand::Status {
+                status: CourierStatus::OnShift,
+                shift_end: Some(now - TimeDelta::minutes(1)),
+            },
+        )
+        .await;
+    assert!(matches!(reply, Reply::Ack(_)), "{reply:?}");
+    let mut ready = spec("o-ready", kitchen, at(800.0, 0.0), now);
+    ready.ready_at = now - TimeDelta::minutes(2);
+    w.core
+        .create_order(&w.region, ready, Actor::System, None)
+        .await
+        .unwrap();
+
+    let reports = w.planner.round(&w.core).await.unwrap();
+    assert_eq!(reports[0].offers, 0);
+    assert!(late.offers().is_empty());
+    let order = w.core.find_order(&w.region, "o-ready").await.unwrap();
+    assert_eq!(order.state, OrderState::Placed);
 }
 
 #[tokio::test]

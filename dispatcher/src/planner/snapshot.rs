@@ -166,9 +166,10 @@ pub(crate) fn build(
                 profiles_used.len() - 1
             }
         };
+        // Kept as it is even when past: a shift that is over allows no pickup at all, not one "now".
         let shift_end = match (c.courier.status, c.courier.shift_end) {
             (CourierStatus::OffShift, _) => f64::INFINITY,
-            (_, Some(end)) => secs(at, end).max(0.0),
+            (_, Some(end)) => secs(at, end),
             (_, None) => f64::INFINITY,
         };
         let mut skills = if c.takes_new_work() { NEW_WORK } else { 0 };
@@ -180,7 +181,8 @@ pub(crate) fn build(
         let (shift_end, latest_pickup) = if rules.shift_end_limits_pickups_only {
             (f64::INFINITY, shift_end)
         } else {
-            (shift_end, f64::INFINITY)
+            // A courier past its shift end still finishes what it carries; it just takes no more.
+            (shift_end.max(0.0), f64::INFINITY)
         };
         vehicles.push(SolverVehicle {
             id: (*id).clone(),
