@@ -20,6 +20,7 @@ pub mod replay;
 pub mod sim;
 pub mod suite;
 
+mod leg;
 mod read;
 mod route;
 mod table;

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::{
     instance::Instance,
+    leg::{Leg, next_leg},
     replay::{Assignment, Move, OrderOutcome, Place, Replay},
 };
 use crate::{
@@ -88,7 +89,7 @@ enum Doing {
     Idle { at: Place, xy: (f64, f64) },
     /// Moving to a stop; arrives at `until`.
     Travelling {
-        to: Box<pb::Stop>,
+        leg: Leg,
         dest: Place,
         xy: (f64, f64),
         until: i64,
@@ -108,6 +109,8 @@ struct SimCourier {
     doing: Doing,
     route: Vec<pb::Stop>,
     version: u64,
+    /// Orders collected and not yet handed over.
+    carrying: Vec<String>,
 }
 
 /// Replays `instance` and returns what happened, in the evaluator's terms.
@@ -180,6 +183,15 @@ pub async fn replay(
         .map(|o| (o.id.as_str(), o))
         .collect();
 
+    // A bundle is ready when its last order is.
+    let ready_of = |orders: &[String]| {
+        orders
+            .iter()
+            .filter_map(|o| order_of.get(o.as_str()))
+            .map(|o| o.ready)
+            .max()
+    };
+
     // Events by minute: orders revealed, couriers on and off.
     let mut reveals: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, o) in instance.orders().iter().enumerate() {
@@ -228,6 +240,7 @@ pub async fn replay(
                 },
                 route: Vec::new(),
                 version: 0,
+                carrying: Vec::new(),
             };
             say(
                 &core,
@@ -347,23 +360,18 @@ pub async fn replay(
             loop {
                 match sc.doing.clone() {
                     Doing::Travelling {
-                        to,
+                        leg,
                         dest,
                         xy,
                         until,
                     } if until <= minute => {
                         // Arrived: serve the stop.
-                        let done = if to.kind == pb::StopKind::Pickup as i32 {
-                            let ready = to
-                                .order_ids
-                                .iter()
-                                .filter_map(|o| order_of.get(o.as_str()))
-                                .map(|o| o.ready)
-                                .max()
-                                .unwrap_or(until);
+                        let done = if leg.pickup {
+                            // One pickup for the whole bundle, once every order in it is ready.
+                            let ready = ready_of(&leg.orders).unwrap_or(until);
                             let pickup = ready.max(until + half_pickup);
                             let mut collected = Vec::new();
-                            for oid in &to.order_ids {
+                            for oid in &leg.orders {
                                 let reply = say(
                                     &core,
                                     sc,
@@ -381,8 +389,7 @@ pub async fn replay(
                             }
                             if !collected.is_empty() {
                                 replay.assignments.push(Assignment {
-                                    time: to
-                                        .order_ids
+                                    time: collected
                                         .iter()
                                         .filter_map(|o| told.get(&(id.clone(), o.clone())))
                                         .copied()
@@ -393,10 +400,11 @@ pub async fn replay(
                                     orders: collected.clone(),
                                 });
                             }
+                            sc.carrying.extend(collected);
                             pickup + half_pickup
                         } else {
                             let dropoff = until + half_dropoff;
-                            for oid in &to.order_ids {
+                            for oid in &leg.orders {
                                 if let Some((pickup, courier)) = pickup_of.get(oid) {
                                     replay.orders.push(OrderOutcome {
                                         order: oid.clone(),
@@ -414,11 +422,12 @@ pub async fn replay(
                                     },
                                 )
                                 .await?;
+                                sc.carrying.retain(|o| o != oid);
                                 open_orders = open_orders.saturating_sub(1);
                             }
                             dropoff + half_dropoff
                         };
-                        sc.route.retain(|s| s.stop_id != to.stop_id);
+                        sc.route.retain(|s| !leg.stops.contains(&s.stop_id));
                         sc.doing = Doing::Serving {
                             at: dest,
                             xy,
@@ -430,33 +439,32 @@ pub async fn replay(
                         fix(&core, sc, point(xy.0, xy.1)?, at_min(minute)).await?;
                     }
                     Doing::Idle { at, xy } => {
-                        let Some(next) = sc.route.first().cloned() else {
+                        let Some(leg) = next_leg(&sc.route, &sc.carrying, |o| {
+                            order_of.get(o).map(|o| o.restaurant.as_str())
+                        }) else {
                             break;
                         };
-                        let (dest, to_xy) = if next.kind == pb::StopKind::Pickup as i32 {
-                            let r = next
-                                .order_ids
-                                .first()
-                                .and_then(|o| order_of.get(o.as_str()))
-                                .map(|o| o.restaurant.clone())
-                                .unwrap_or_default();
-                            let xy2 = restaurant_xy.get(r.as_str()).copied().unwrap_or(xy);
-                            (Place::Restaurant(r), xy2)
-                        } else {
-                            let o = next.order_ids.first().cloned().unwrap_or_default();
-                            let xy2 = order_of.get(o.as_str()).map(|o| (o.x, o.y)).unwrap_or(xy);
-                            (Place::Customer(o), xy2)
+                        let first = leg.orders.first().and_then(|o| order_of.get(o.as_str()));
+                        let (dest, to_xy) = match first {
+                            Some(o) if leg.pickup => (
+                                Place::Restaurant(o.restaurant.clone()),
+                                restaurant_xy
+                                    .get(o.restaurant.as_str())
+                                    .copied()
+                                    .unwrap_or(xy),
+                            ),
+                            Some(o) => (Place::Customer(o.id.clone()), (o.x, o.y)),
+                            None => {
+                                // An order the instance does not know: nothing to drive to.
+                                sc.route.retain(|s| !leg.stops.contains(&s.stop_id));
+                                sc.carrying.retain(|o| !leg.orders.contains(o));
+                                continue;
+                            }
                         };
                         let arrive = minute + travel(xy, to_xy);
-                        let off = instance.courier(id).map_or(i64::MAX, |c| c.off);
-                        if next.kind == pb::StopKind::Pickup as i32 {
-                            let ready = next
-                                .order_ids
-                                .iter()
-                                .filter_map(|o| order_of.get(o.as_str()))
-                                .map(|o| o.ready)
-                                .max()
-                                .unwrap_or(arrive);
+                        if leg.pickup {
+                            let off = instance.courier(id).map_or(i64::MAX, |c| c.off);
+                            let ready = ready_of(&leg.orders).unwrap_or(arrive);
                             if ready.max(arrive + half_pickup) > off {
                                 // Too late to collect before the shift ends: hand the orders back
                                 // to the planner rather than break the rule.
@@ -464,19 +472,23 @@ pub async fn replay(
                                     operator_id: "mdrp-simulator".into(),
                                     reason: "courier cannot collect before its shift ends".into(),
                                 };
-                                for oid in &next.order_ids {
+                                for oid in &leg.orders {
                                     if let Err(error) = core.release(&region, oid, &by).await {
                                         tracing::debug!(order_id = %oid, %error, "not released");
                                     }
                                 }
-                                sc.route.retain(|s| s.stop_id != next.stop_id);
+                                sc.route.retain(|s| !leg.stops.contains(&s.stop_id));
                                 break;
                             }
-                        }
-                        if next.kind == pb::StopKind::Pickup as i32 {
+                            if arrive + half_pickup < ready {
+                                // Leaving later loses nothing: the food would not be ready. Waiting
+                                // keeps the courier free for the planner to send elsewhere first,
+                                // since a courier on its way cannot be diverted.
+                                break;
+                            }
                             // Not diverted while travelling: what the courier drives to collect
                             // stays with it.
-                            for oid in &next.order_ids {
+                            for oid in &leg.orders {
                                 let by = crate::core::support::Override {
                                     operator_id: "mdrp-simulator".into(),
                                     reason: "courier on its way to the restaurant".into(),
@@ -496,7 +508,7 @@ pub async fn replay(
                         // going, when it gets there.
                         fix(&core, sc, point(to_xy.0, to_xy.1)?, at_min(arrive)).await?;
                         sc.doing = Doing::Travelling {
-                            to: Box::new(next),
+                            leg,
                             dest,
                             xy: to_xy,
                             until: arrive,
@@ -513,6 +525,20 @@ pub async fn replay(
                 && ons.range(minute..).next().is_none())
         {
             break;
+        }
+    }
+    // Every order left undelivered is explained in the log.
+    for o in instance.orders() {
+        if !pickup_of.contains_key(&o.id) || !replay.orders.iter().any(|d| d.order == o.id) {
+            match core.find_order(&region, &o.id).await {
+                Ok(order) => tracing::info!(
+                    order_id = %o.id,
+                    state = ?order.state,
+                    courier_id = ?order.courier_id,
+                    "order left undelivered"
+                ),
+                Err(error) => tracing::info!(order_id = %o.id, %error, "order left undelivered"),
+            }
         }
     }
     // A bundle lists its orders in drop-off sequence, known only once they are all delivered.
