@@ -541,6 +541,47 @@ fn li_lim_under_the_meal_delivery_rules_passes_the_checker() {
 }
 
 #[test]
+fn food_on_board_is_delivered_even_when_a_cheaper_order_could_take_its_place() {
+    // The courier stands at the kitchen (place 1) carrying a very late order for place 11, and may
+    // pick up only until 100. Under the trip rule it delivers what it carries before collecting,
+    // so it can serve the order waiting beside it or the one on board, not both. Both cost the
+    // same to leave out, and the late one costs far more to serve: only the rule that food on
+    // board is always delivered keeps it.
+    let mut carried = order("carried", 0, 0.0, 11, 0.0);
+    carried.pickup = None;
+    carried.fixed_vehicle = Some(0);
+    carried.on_board = true;
+    carried.placed_at = Some(-5_000.0);
+    let mut courier = courier("c", 1, 0);
+    courier.latest_pickup = 100.0;
+    courier.shift_end = f64::INFINITY;
+    let mut problem = dispatch(
+        vec![carried, order("waiting", 1, 0.0, 2, 2_000.0)],
+        vec![courier],
+    );
+    problem.trips = TripRule::OnePickupPlace;
+    // As when the food was collected after the last plan, which had the courier take the other.
+    problem.previous = Some(PreviousAssignment {
+        vehicle_of_job: vec![None, Some(0)],
+        routes: vec![vec![
+            StopRef {
+                job: 1,
+                kind: StopKind::Pickup,
+            },
+            StopRef {
+                job: 1,
+                kind: StopKind::Delivery,
+            },
+        ]],
+    });
+    for iterations in [0, 300] {
+        let (plan, cost) = solve_checked(&problem, &budget(iterations, 1));
+        assert_eq!(cost.unassigned, 1);
+        assert_eq!(plan.unassigned[0].job, 1);
+    }
+}
+
+#[test]
 fn a_previous_route_that_breaks_the_trips_is_not_kept() {
     // The previous plan collected at both kitchens before delivering: under the one-pickup-place
     // rule the first plan (no search at all) must rebuild it.

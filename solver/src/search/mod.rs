@@ -244,12 +244,54 @@ fn construct(p: &Prepared<'_>, rng: &mut fastrand::Rng) -> Solution {
         };
         solution.unassigned.retain(|&j| !served[j]);
     }
+    seat_on_board(p, &mut solution, rng);
     // Earliest deadline first: tight jobs placed late find every route already committed.
     let mut jobs = std::mem::take(&mut solution.unassigned);
     jobs.sort_by(|&a, &b| {
         let end = |j: usize| p.problem.jobs[j].delivery.window.end;
-        end(a).total_cmp(&end(b)).then(a.cmp(&b))
+        let on_board = |j: usize| !p.problem.jobs[j].on_board;
+        on_board(a)
+            .cmp(&on_board(b))
+            .then(end(a).total_cmp(&end(b)))
+            .then(a.cmp(&b))
     });
     insert_in_order(p, &mut solution, jobs, true, rng);
     solution
+}
+
+/// Places every job whose load is on board before any other. Where the kept previous route of its
+/// vehicle leaves it no room (the food was collected after that plan was made), the route's other
+/// jobs give way and go back to the pool.
+fn seat_on_board(p: &Prepared<'_>, solution: &mut Solution, rng: &mut fastrand::Rng) {
+    let on_board = |job: usize| p.problem.jobs[job].on_board;
+    let seated: Vec<usize> = solution
+        .unassigned
+        .iter()
+        .copied()
+        .filter(|&j| on_board(j))
+        .collect();
+    solution.unassigned.retain(|&j| !on_board(j));
+    for job in seated {
+        insert_in_order(p, solution, vec![job], true, rng);
+        let (true, Some(vehicle)) = (
+            solution.unassigned.last() == Some(&job),
+            p.problem.jobs[job].fixed_vehicle,
+        ) else {
+            continue;
+        };
+        solution.unassigned.pop();
+        let route = &mut solution.routes[vehicle];
+        let mut others: Vec<usize> = route
+            .nodes
+            .iter()
+            .map(|&n| prepared::job_of(n))
+            .filter(|&j| !on_board(j))
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        route.nodes.retain(|&n| on_board(prepared::job_of(n)));
+        route.refresh(p);
+        solution.unassigned.extend(others);
+        insert_in_order(p, solution, vec![job], true, rng);
+    }
 }

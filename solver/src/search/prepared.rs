@@ -95,6 +95,12 @@ pub(crate) struct Prepared<'a> {
     pub(crate) trips: bool,
 }
 
+/// How many times an ordinary job's price it costs to leave out a job whose load is already on
+/// board. Such a job must be served (the checker refuses a plan without it); a finite price, far
+/// above anything serving it can cost, lets the search pass through such plans on its way rather
+/// than freeze, and makes it trade any number of other jobs for it.
+const ON_BOARD_PRICE: f64 = 1_000.0;
+
 impl<'a> Prepared<'a> {
     pub(crate) fn new(problem: &'a Problem) -> Self {
         let mut nodes = Vec::with_capacity(problem.jobs.len() * 2);
@@ -170,6 +176,15 @@ impl<'a> Prepared<'a> {
 
     pub(crate) fn matrix(&self, vehicle: usize) -> &TravelMatrix {
         &self.problem.matrices[self.fleet[vehicle].profile]
+    }
+
+    /// What leaving `job` out costs.
+    pub(crate) fn unassigned_price(&self, job: usize) -> f64 {
+        if self.problem.jobs[job].on_board {
+            ON_BOARD_PRICE * self.scalar.unassigned
+        } else {
+            self.scalar.unassigned
+        }
     }
 
     pub(crate) fn jobs(&self) -> usize {

@@ -144,4 +144,7 @@ fn order(p: &Prepared<'_>, jobs: &mut [usize], rng: &mut fastrand::Rng) {
         8..10 => jobs.sort_by(|&a, &b| far(b).total_cmp(&far(a))),
         _ => jobs.sort_by(|&a, &b| far(a).total_cmp(&far(b))),
     }
+    // Food on board first, whatever the order: it must be delivered, so it takes its place before
+    // optional jobs fill the room it needs.
+    jobs.sort_by_key(|&j| !p.problem.jobs[j].on_board);
 }

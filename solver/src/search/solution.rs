@@ -24,7 +24,11 @@ impl Solution {
 
     pub(crate) fn cost(&self, p: &Prepared<'_>) -> f64 {
         self.routes.iter().map(|r| r.cost).sum::<f64>()
-            + p.scalar.unassigned * self.unassigned.len() as f64
+            + self
+                .unassigned
+                .iter()
+                .map(|&j| p.unassigned_price(j))
+                .sum::<f64>()
     }
 
     pub(crate) fn vehicles(&self) -> usize {
