@@ -25,7 +25,8 @@ pub struct Visit {
     pub stop: StopRef,
     /// When the vehicle arrives.
     pub arrival: f64,
-    /// When service starts: the later of arrival and the window's start.
+    /// When service starts: the later of arrival plus the stop's setup (unless the previous visit
+    /// was at the same place) and the window's start.
     pub service_start: f64,
     /// When the vehicle leaves: service start plus service time.
     pub departure: f64,
@@ -86,14 +87,20 @@ impl Route {
         let v = &problem.vehicles[vehicle];
         let matrix = problem.matrix_of(vehicle);
         let (mut at, mut time) = (v.start, v.start_time);
+        let mut previous: Option<usize> = None;
         let visits = stops
             .iter()
             .map(|&stop| {
                 let s = problem.stop(stop);
                 let arrival = time + matrix.duration(at, s.location);
-                let service_start = arrival.max(s.window.start);
+                let setup = if previous == Some(s.location) {
+                    0.0
+                } else {
+                    s.setup
+                };
+                let service_start = (arrival + setup).max(s.window.start);
                 let departure = service_start + s.service;
-                (at, time) = (s.location, departure);
+                (at, time, previous) = (s.location, departure, Some(s.location));
                 Visit {
                     stop,
                     arrival,

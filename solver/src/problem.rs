@@ -47,7 +47,12 @@ pub struct Stop {
     pub location: usize,
     /// When service may start.
     pub window: TimeWindow,
-    /// How long service takes.
+    /// Time spent on arriving before service can start (parking, walking in), paid once per visit
+    /// to the place: a stop right after another stop at the same location skips it. The route's
+    /// first stop always pays it (the vehicle's start is not a visit). Waiting for the window runs
+    /// alongside it: service starts at the later of arrival plus setup and the window's start.
+    pub setup: f64,
+    /// How long service takes, for every stop.
     pub service: f64,
 }
 
@@ -182,6 +187,9 @@ impl Problem {
                 }
                 if !stop.service.is_finite() || stop.service < 0.0 {
                     return invalid(format!("job {j}: service time {}", stop.service));
+                }
+                if !stop.setup.is_finite() || stop.setup < 0.0 {
+                    return invalid(format!("job {j}: setup time {}", stop.setup));
                 }
             }
             if job.size.iter().any(|&s| s < 0) {

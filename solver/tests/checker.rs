@@ -27,6 +27,7 @@ fn at(location: usize) -> Stop {
     Stop {
         location,
         window: TimeWindow::ANY,
+        setup: 0.0,
         service: 0.0,
     }
 }
@@ -895,6 +896,7 @@ fn the_cost_of_a_feasible_plan_matches_a_hand_computation() {
     let stop = |location, window, service| Stop {
         location,
         window,
+        setup: 0.0,
         service,
     };
 
@@ -969,6 +971,58 @@ fn the_cost_of_a_feasible_plan_matches_a_hand_computation() {
             unassigned: 1,
             reassigned: 1,
         })
+    );
+}
+
+#[test]
+fn setup_is_paid_once_per_visit_and_waiting_for_the_window_runs_alongside_it() {
+    // Two jobs collected at place 1 (x = 5), 4 of setup each, ready at 3 and at 12; delivered at
+    // places 2 and 3 with no setup.
+    let mut a = pair(1, 2);
+    let mut b = pair(1, 3);
+    for (job, ready) in [(&mut a, 3.0), (&mut b, 12.0)] {
+        let pickup = job.pickup.as_mut().expect("a pair");
+        pickup.setup = 4.0;
+        pickup.window.start = ready;
+    }
+    let problem = problem(line(4), vec![a, b], vec![vehicle()]);
+    let stops = vec![p(0), p(1), d(0), d(1)];
+    let scheduled = plan(&problem, &[(0, stops)], &[]);
+    let times: Vec<(f64, f64, f64)> = scheduled.routes[0]
+        .visits
+        .iter()
+        .map(|v| (v.arrival, v.service_start, v.departure))
+        .collect();
+    // Arrives at 5 and is set up by 9; the second pickup, at the same place, pays no setup and
+    // waits until 12; then 5 to each drop-off.
+    assert_eq!(
+        times,
+        [
+            (5.0, 9.0, 9.0),
+            (9.0, 12.0, 12.0),
+            (17.0, 17.0, 17.0),
+            (22.0, 22.0, 22.0)
+        ]
+    );
+    let cost = check(&problem, &scheduled).expect("feasible");
+    assert_eq!(cost.waiting, 3.0);
+    assert_eq!(cost.travel_time, 30.0);
+
+    // A plan that skips the first setup is refused.
+    let mut skipped = scheduled.clone();
+    skipped.routes[0].visits[0].service_start = 5.0;
+    skipped.routes[0].visits[0].departure = 5.0;
+    let found = check(&problem, &skipped).expect_err("the setup was skipped");
+    assert!(
+        found.iter().any(|v| matches!(
+            v,
+            Violation::WrongTime {
+                stop: 0,
+                field: TimeField::ServiceStart,
+                ..
+            }
+        )),
+        "{found:?}"
     );
 }
 

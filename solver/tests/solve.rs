@@ -118,6 +118,7 @@ fn stop(location: usize, start: f64, end: f64, hard: bool) -> Stop {
     Stop {
         location,
         window: TimeWindow { start, end, hard },
+        setup: 0.0,
         service: 30.0,
     }
 }

@@ -55,6 +55,7 @@ pub(super) fn check(
     };
 
     let (mut at, mut time) = (vehicle.start, vehicle.start_time);
+    let mut previous: Option<usize> = None;
     for (i, visit) in route.visits.iter().enumerate() {
         // A visit whose stop is unknown (reported by the parent module) has no place or service:
         // nothing after it on this route can be timed, so stop following the timeline.
@@ -65,7 +66,14 @@ pub(super) fn check(
             return Some(totals);
         };
         let arrival = time + duration;
-        let service_start = arrival.max(stop.window.start);
+        // Setup is paid unless the previous visit was at this very place.
+        let ready_to_serve = arrival
+            + if previous == Some(stop.location) {
+                0.0
+            } else {
+                stop.setup
+            };
+        let service_start = ready_to_serve.max(stop.window.start);
         let departure = service_start + stop.service;
         compare_times(
             r,
@@ -105,9 +113,9 @@ pub(super) fn check(
         }
         totals.distance += distance;
         totals.travel_time += duration;
-        totals.waiting += service_start - arrival;
+        totals.waiting += service_start - ready_to_serve;
         totals.service_starts[i] = Some(service_start);
-        (at, time) = (stop.location, departure);
+        (at, time, previous) = (stop.location, departure, Some(stop.location));
     }
 
     let finish = match vehicle.end {

@@ -135,6 +135,7 @@ pub fn snapshot(shape: &CityShape) -> Result<Problem, SolverError> {
                     end: promise,
                     hard: false,
                 },
+                setup: 0.0,
                 service: DROP_OFF_SERVICE_S,
             };
             // The first orders go to the loaded couriers, one each, already picked up.
@@ -149,6 +150,7 @@ pub fn snapshot(shape: &CityShape) -> Result<Problem, SolverError> {
                         end: f64::INFINITY,
                         hard: true,
                     },
+                    setup: 0.0,
                     service: PICKUP_SERVICE_S,
                 };
                 (Some(pickup), None, false)

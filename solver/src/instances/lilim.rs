@@ -58,6 +58,7 @@ pub fn parse(text: &str, name: &str, file: &str) -> Result<Instance, SolverError
             end: v[5],
             hard: true,
         },
+        setup: 0.0,
         service: v[6],
     };
 

@@ -81,6 +81,7 @@ pub fn parse(text: &str, file: &str) -> Result<Instance, SolverError> {
                         end: v[5],
                         hard: true,
                     },
+                    setup: 0.0,
                     service: v[6],
                 },
                 size: [whole(v[3], "demand", *lineno, file)?, 0],

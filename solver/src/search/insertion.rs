@@ -46,7 +46,9 @@ pub(crate) fn best_placement(
     let n = route.nodes.len();
     let size = p.problem.jobs[job].size;
     let loc = |k: usize| p.nodes[route.nodes[k]].location;
-    let prev_loc = |i: usize| if i == 0 { fleet.start } else { loc(i - 1) };
+    // The visit before position i, if any (the vehicle's start is not a visit: no setup saved).
+    let prev_visit = |i: usize| (i > 0).then(|| loc(i - 1));
+    let prev_loc = |i: usize| prev_visit(i).unwrap_or(fleet.start);
     let prev_dep = |i: usize| {
         if i == 0 {
             fleet.start_time
@@ -62,25 +64,30 @@ pub(crate) fn best_placement(
             fleet.end.map_or(0.0, |e| m.distance(from, e))
         }
     };
-    // Whether leaving `from` at `time` still lets the route go on feasibly from position i.
+    // Whether leaving a visit at `from` at `time` still lets the route go on feasibly from
+    // position i.
     let continues = |from: usize, time: f64, i: usize| {
         if i < n {
             let s = &p.nodes[route.nodes[i]];
-            (time + m.duration(from, s.location)).max(s.ready) <= route.latest[i] + 1e-9
+            (time + m.duration(from, s.location) + s.setup_after(Some(from))).max(s.ready)
+                <= route.latest[i] + 1e-9
         } else {
             let finish = fleet.end.map_or(time, |e| time + m.duration(from, e));
             finish <= fleet.shift_end + 1e-9
         }
     };
-    // Service at node `node` after leaving `from` at `time`, starting by `end`: departure.
-    let serve_by = |from: usize, time: f64, node: usize, end: f64| {
+    // Service at node `node` after leaving the visit at `from` (`None`: the vehicle's start) at
+    // `time`, starting by `end`: departure.
+    let serve_by = |from: Option<usize>, time: f64, node: usize, end: f64| {
         let s = &p.nodes[node];
-        let start = (time + m.duration(from, s.location)).max(s.ready);
+        let origin = from.unwrap_or(fleet.start);
+        let start = (time + m.duration(origin, s.location) + s.setup_after(from)).max(s.ready);
         (start <= end + 1e-9).then_some(start + s.service)
     };
     // The same, if the node's window allows.
-    let serve =
-        |from: usize, time: f64, node: usize| serve_by(from, time, node, p.nodes[node].hard_end);
+    let serve = |from: Option<usize>, time: f64, node: usize| {
+        serve_by(from, time, node, p.nodes[node].hard_end)
+    };
     let opening = if n == 0 { p.scalar.vehicle } else { 0.0 };
 
     let mut best: Option<Placement> = None;
@@ -135,7 +142,7 @@ pub(crate) fn best_placement(
                 break;
             }
             let from = prev_loc(i);
-            let Some(dep) = serve(from, prev_dep(i), d) else {
+            let Some(dep) = serve(prev_visit(i), prev_dep(i), d) else {
                 continue;
             };
             if continues(d_loc, dep, i) {
@@ -167,12 +174,12 @@ pub(crate) fn best_placement(
                 continue;
             }
             let from = prev_loc(i);
-            let Some(dep_p) = serve_by(from, prev_dep(i), pk, p_end) else {
+            let Some(dep_p) = serve_by(prev_visit(i), prev_dep(i), pk, p_end) else {
                 continue;
             };
             // Delivery right after the pickup.
             if lo == i
-                && let Some(dep_d) = serve(p_loc, dep_p, d)
+                && let Some(dep_d) = serve(Some(p_loc), dep_p, d)
                 && continues(d_loc, dep_d, i)
             {
                 consider(
@@ -190,14 +197,15 @@ pub(crate) fn best_placement(
             let (mut time, mut at) = (dep_p, p_loc);
             for k in i..hi {
                 let s = &p.nodes[route.nodes[k]];
-                let start = (time + m.duration(at, s.location)).max(s.ready);
+                let start =
+                    (time + m.duration(at, s.location) + s.setup_after(Some(at))).max(s.ready);
                 if start > route.latest[k] + 1e-9 || !fits(route.load[k], size, fleet.capacity) {
                     break;
                 }
                 time = start + s.service;
                 at = s.location;
                 if k + 1 >= lo
-                    && let Some(dep_d) = serve(at, time, d)
+                    && let Some(dep_d) = serve(Some(at), time, d)
                     && continues(d_loc, dep_d, k + 1)
                 {
                     consider(
@@ -378,6 +386,54 @@ mod tests {
         .expect("snapshot");
         mdrp_rules(&mut city, 0.5);
         agree(&city, "city");
+    }
+
+    /// Moves every stop's service into its setup (paid once per visit to the place), and gathers
+    /// the pickups at six places so that consecutive visits share places.
+    fn setup_per_visit(problem: &mut crate::Problem) {
+        let places: Vec<usize> = problem
+            .jobs
+            .iter()
+            .filter_map(|j| j.pickup.map(|s| s.location))
+            .take(6)
+            .collect();
+        for (j, job) in problem.jobs.iter_mut().enumerate() {
+            if let Some(pickup) = job.pickup.as_mut()
+                && !places.is_empty()
+            {
+                pickup.location = places[j % places.len()];
+            }
+            for stop in job.pickup.iter_mut().chain([&mut job.delivery]) {
+                stop.setup = stop.service;
+                stop.service = 0.0;
+            }
+        }
+    }
+
+    #[test]
+    fn constant_time_checks_agree_with_full_evaluation_when_setup_is_paid_once_per_visit() {
+        for trips in [false, true] {
+            for name in ["lc201", "lr101"] {
+                let mut problem = read("lilim100", name);
+                setup_per_visit(&mut problem);
+                if trips {
+                    mdrp_rules(&mut problem, 0.3);
+                }
+                agree(&problem, name);
+            }
+            let mut city = crate::instances::city::snapshot(&crate::instances::city::CityShape {
+                couriers: 40,
+                orders: 200,
+                restaurants: 8,
+                ..Default::default()
+            })
+            .expect("snapshot");
+            setup_per_visit(&mut city);
+            if trips {
+                mdrp_rules(&mut city, 0.5);
+            }
+            agree(&city, "city");
+        }
     }
 
     #[test]

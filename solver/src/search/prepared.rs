@@ -42,9 +42,22 @@ pub(crate) struct Node {
     pub(crate) hard_end: f64,
     /// Start of lateness cost (infinity when the window is hard or absent).
     pub(crate) soft_end: f64,
+    /// Paid on arriving from another place (see `Stop::setup`).
+    pub(crate) setup: f64,
     pub(crate) service: f64,
     /// Load change when served: +size at a pickup, -size at a delivery.
     pub(crate) delta: Load,
+}
+
+impl Node {
+    /// The setup paid when the previous visit was at `previous` (`None`: the route's first stop).
+    pub(crate) fn setup_after(&self, previous: Option<usize>) -> f64 {
+        if previous == Some(self.location) {
+            0.0
+        } else {
+            self.setup
+        }
+    }
 }
 
 /// A vehicle, as the search sees it.
@@ -118,6 +131,7 @@ impl<'a> Prepared<'a> {
                 } else {
                     stop.window.end
                 },
+                setup: stop.setup,
                 service: stop.service,
                 delta: job.size.map(|s| sign * s),
             };

@@ -82,7 +82,8 @@ impl RouteState {
         );
         for (k, &node) in self.nodes.iter().enumerate() {
             let s = &p.nodes[node];
-            let start = (time + m.duration(at, s.location)).max(s.ready);
+            let previous = (k > 0).then_some(at);
+            let start = (time + m.duration(at, s.location) + s.setup_after(previous)).max(s.ready);
             time = start + s.service;
             at = s.location;
             // A delivery's delta is -size whether the load came from a pickup or from the start.
@@ -99,7 +100,8 @@ impl RouteState {
             let node = self.nodes[k];
             let s = &p.nodes[node];
             let next = if k + 1 < n {
-                m.duration(s.location, p.nodes[self.nodes[k + 1]].location)
+                let after = &p.nodes[self.nodes[k + 1]];
+                m.duration(s.location, after.location) + after.setup_after(Some(s.location))
             } else {
                 fleet.end.map_or(0.0, |e| m.duration(s.location, e))
             };
@@ -211,13 +213,14 @@ fn evaluate_as<const LATEST_PICKUP: bool>(
     let (mut at, mut time) = (fleet.start, fleet.start_time);
     let (mut distance, mut travel, mut waiting, mut c2d, mut late, mut moved) =
         (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
-    for &node in nodes {
+    for (k, &node) in nodes.iter().enumerate() {
         let s = &p.nodes[node];
         let leg = m.duration(at, s.location);
         distance += m.distance(at, s.location);
         travel += leg;
-        let arrival = time + leg;
-        let start = arrival.max(s.ready);
+        // Waiting for the window runs alongside the setup, and only what is left counts.
+        let ready_to_serve = time + leg + s.setup_after((k > 0).then_some(at));
+        let start = ready_to_serve.max(s.ready);
         let end = if LATEST_PICKUP && is_pickup(node) {
             s.hard_end.min(fleet.latest_pickup)
         } else {
@@ -226,7 +229,7 @@ fn evaluate_as<const LATEST_PICKUP: bool>(
         if start > end + 1e-9 || !start.is_finite() {
             return None;
         }
-        waiting += start - arrival;
+        waiting += start - ready_to_serve;
         late += (start - s.soft_end).max(0.0);
         time = start + s.service;
         at = s.location;

@@ -157,10 +157,17 @@ pub(crate) fn diagnose(p: &Prepared<'_>, job: usize) -> UnassignedReason {
         let m = p.matrix(v);
         let mut time = f.start_time;
         let mut at = f.start;
+        let mut previous = None;
         spec.pickup.iter().chain([&spec.delivery]).all(|s| {
-            let start = (time + m.duration(at, s.location)).max(s.window.start);
+            let setup = if previous == Some(s.location) {
+                0.0
+            } else {
+                s.setup
+            };
+            let start = (time + m.duration(at, s.location) + setup).max(s.window.start);
             time = start + s.service;
             at = s.location;
+            previous = Some(at);
             !s.window.hard || start <= s.window.end + 1e-9
         })
     });
