@@ -100,11 +100,21 @@ async fn main() -> anyhow::Result<()> {
                     iterations,
                     threads,
                 },
-        }) => match (instance, all) {
-            (Some(instance), _) => simulate_mdrp(&instance, &out, epoch, iterations, threads).await,
-            (None, Some(root)) => simulate_mdrp_all(&root, &out, epoch, iterations, threads).await,
-            (None, None) => anyhow::bail!("give --instance DIR or --all ROOT"),
-        },
+        }) => {
+            // The planner's objective is the live service's: the same WEIGHT_* variables apply.
+            let weights = dispatcher::config::Config::from_env_and_file(None)?.weights;
+            let options = dispatcher::mdrp::sim::SimOptions {
+                epoch_min: epoch,
+                iterations,
+                threads,
+                weights,
+            };
+            match (instance, all) {
+                (Some(instance), _) => simulate_mdrp(&instance, &out, &options).await,
+                (None, Some(root)) => simulate_mdrp_all(&root, &out, &options).await,
+                (None, None) => anyhow::bail!("give --instance DIR or --all ROOT"),
+            }
+        }
         Some(Command::Setup {
             database_url,
             amqp_url,
@@ -132,18 +142,10 @@ async fn show() -> anyhow::Result<()> {
 async fn simulate_mdrp_all(
     root: &std::path::Path,
     out: &std::path::Path,
-    epoch: i64,
-    iterations: u64,
-    threads: usize,
+    options: &dispatcher::mdrp::sim::SimOptions,
 ) -> anyhow::Result<()> {
-    use dispatcher::mdrp::{sim, suite};
-    let options = sim::SimOptions {
-        epoch_min: epoch,
-        iterations,
-        threads,
-        ..sim::SimOptions::default()
-    };
-    let rows = suite::run_all(root, out, &options, |row| {
+    use dispatcher::mdrp::suite;
+    let rows = suite::run_all(root, out, options, |row| {
         println!(
             "{}: {} in {:.1} s, click-to-door {:.2} (bound {:.2})",
             row.name,
@@ -166,20 +168,12 @@ async fn simulate_mdrp_all(
 async fn simulate_mdrp(
     dir: &std::path::Path,
     out: &std::path::Path,
-    epoch: i64,
-    iterations: u64,
-    threads: usize,
+    options: &dispatcher::mdrp::sim::SimOptions,
 ) -> anyhow::Result<()> {
     use dispatcher::mdrp::{check, instance::Instance, metrics::Metrics, sim};
     let instance = Instance::load(dir)?;
     let started = std::time::Instant::now();
-    let options = sim::SimOptions {
-        epoch_min: epoch,
-        iterations,
-        threads,
-        ..sim::SimOptions::default()
-    };
-    let replay = sim::replay(&instance, instance.name(), &options).await?;
+    let replay = sim::replay(&instance, instance.name(), options).await?;
     let seconds = started.elapsed().as_secs_f64();
     std::fs::create_dir_all(out)?;
     replay.write(out, &instance)?;

@@ -160,6 +160,7 @@ pub async fn replay(
             rules: Rules {
                 shift_end_limits_pickups_only: true,
                 trips: solver::TripRule::OnePickupPlace,
+                service_once_per_visit: true,
             },
             ..PlannerSettings::default()
         },
@@ -247,8 +248,9 @@ pub async fn replay(
                 &mut sc,
                 CourierCommand::Status {
                     status: CourierStatus::OnShift,
-                    // The planner's pickup service starts half a service before the pickup itself.
-                    shift_end: Some(at_min(c.off - half_pickup)),
+                    // The planner's service "starts" when the courier can leave, half a service
+                    // after the pickup itself (see the orders below).
+                    shift_end: Some(at_min(c.off + half_pickup)),
                 },
             )
             .await?;
@@ -274,13 +276,14 @@ pub async fn replay(
                 kitchen_id: o.restaurant.clone(),
                 placed_at: at_min(o.placement),
                 pickup: place(r)?,
-                // Service is split in halves around the pickup: the planner's service starts
-                // half a service before the food is ready.
-                ready_at: at_min(o.ready - half_pickup),
+                // The planner spends the whole service on arriving (once per bundle, while the
+                // food finishes) and its service "starts" when the courier may leave: half a
+                // service after the pickup, which is no earlier than the food is ready.
+                ready_at: at_min(o.ready + half_pickup),
                 pickup_service_s: (p.pickup_service * 60) as u32,
                 dropoff: place((o.x, o.y))?,
                 promised_start: at_min(o.placement),
-                promised_end: at_min(o.placement + p.target_ctd - half_dropoff),
+                promised_end: at_min(o.placement + p.target_ctd + half_dropoff),
                 dropoff_service_s: (p.dropoff_service * 60) as u32,
                 size: Load::default(),
                 allowed_vehicles: Vec::new(),
