@@ -70,6 +70,9 @@ enum Benchmark {
         /// Search threads.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Leave idle couriers where they are instead of sending them to the nearest restaurant.
+        #[arg(long)]
+        no_preposition: bool,
     },
 }
 
@@ -99,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
                     epoch,
                     iterations,
                     threads,
+                    no_preposition,
                 },
         }) => {
             // The planner's objective is the live service's: the same WEIGHT_* variables apply.
@@ -108,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
                 iterations,
                 threads,
                 weights,
+                preposition: !no_preposition,
             };
             match (instance, all) {
                 (Some(instance), _) => simulate_mdrp(&instance, &out, &options).await,

@@ -960,3 +960,68 @@ async fn a_replay_of_a_real_instance_is_feasible_and_serves_its_orders() {
         "click-to-door below its lower bound"
     );
 }
+
+/// One courier, two orders from one restaurant ready a minute apart, and a second restaurant far
+/// off. The courier (10 minutes from the restaurant) waits where it is until leaving gets it there
+/// just as the food is ready, collects both orders as one bundle, and once done waits at the
+/// nearest restaurant; without prepositioning it stays at the last door.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_courier_leaves_just_in_time_bundles_one_restaurant_and_waits_at_a_restaurant() {
+    use dispatcher::mdrp::sim;
+    let dir = TempDir::new("tiny");
+    write_instance(
+        &dir.0,
+        [
+            ("instance_parameters.txt", PARAMETERS),
+            (
+                "restaurants.txt",
+                "restaurant\tx\ty\nr1\t0\t0\nr2\t9000\t0\n",
+            ),
+            (
+                "couriers.txt",
+                "courier\tx\ty\ton_time\toff_time\nc1\t1000\t0\t0\t180\n",
+            ),
+            (
+                "orders.txt",
+                "order\tx\ty\tplacement_time\trestaurant\tready_time\n\
+                 o1\t0\t500\t0\tr1\t30\n\
+                 o2\t0\t600\t0\tr1\t31\n\
+                 o3\t0\t-500\t100\tr1\t130\n",
+            ),
+        ],
+    );
+    let instance = Instance::load(&dir.0).unwrap();
+    for preposition in [true, false] {
+        let options = sim::SimOptions {
+            iterations: 100,
+            threads: 1,
+            preposition,
+            ..sim::SimOptions::default()
+        };
+        let replay = sim::replay(&instance, "tiny", &options).await.unwrap();
+        if let Err(violations) = check(&instance, &replay) {
+            panic!("{} violations, first: {}", violations.len(), violations[0]);
+        }
+        // Ten minutes to r1: leaving at 19 it arrives at 29 and collects both orders at 31, when
+        // the later one is ready (half a service after arriving).
+        assert_eq!(
+            replay.moves[0],
+            go("c1", 19, Place::OnLocation, at_r("r1")),
+            "{:?}",
+            replay.moves
+        );
+        assert_eq!(replay.assignments.len(), 2, "{:?}", replay.assignments);
+        assert_eq!(replay.assignments[0].orders, [s("o1"), s("o2")]);
+        assert_eq!(replay.assignments[0].pickup_time, 31);
+        // From the last door back to r1: at once to wait there, or only in time for o3 (ready at
+        // 130, six minutes away).
+        let back = replay
+            .moves
+            .iter()
+            .find(|m| m.origin == at_c("o2"))
+            .expect("the courier leaves o2's door");
+        assert_eq!(back.destination, at_r("r1"));
+        let expected = if preposition { 47 } else { 122 };
+        assert_eq!(back.departure_time, expected, "{:?}", replay.moves);
+    }
+}

@@ -21,6 +21,17 @@ pub(crate) struct Leg {
     pub(crate) stops: Vec<String>,
 }
 
+impl Leg {
+    /// A move with nothing to collect or hand over: going to wait somewhere better.
+    pub(crate) fn reposition() -> Self {
+        Self {
+            pickup: false,
+            orders: Vec::new(),
+            stops: Vec::new(),
+        }
+    }
+}
+
 /// The next leg for a courier following `route` while `carrying` the listed orders; `None` when
 /// there is nothing to do. `restaurant_of` names an order's restaurant.
 pub(crate) fn next_leg<'a>(

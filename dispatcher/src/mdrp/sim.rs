@@ -43,6 +43,9 @@ pub struct SimOptions {
     pub threads: usize,
     /// Objective weights (seconds and metres).
     pub weights: solver::Weights,
+    /// Idle couriers with nothing to do wait at the nearest restaurant instead of where they
+    /// are (the benchmark's prepositioning mode).
+    pub preposition: bool,
 }
 
 impl Default for SimOptions {
@@ -52,6 +55,7 @@ impl Default for SimOptions {
             iterations: 300,
             threads: 2,
             weights: solver::Weights::default(),
+            preposition: true,
         }
     }
 }
@@ -368,8 +372,10 @@ pub async fn replay(
                         xy,
                         until,
                     } if until <= minute => {
-                        // Arrived: serve the stop.
-                        let done = if leg.pickup {
+                        // Arrived: serve the stop (a reposition has nothing to serve).
+                        let done = if leg.orders.is_empty() {
+                            until
+                        } else if leg.pickup {
                             // One pickup for the whole bundle, once every order in it is ready.
                             let ready = ready_of(&leg.orders).unwrap_or(until);
                             let pickup = ready.max(until + half_pickup);
@@ -445,6 +451,37 @@ pub async fn replay(
                         let Some(leg) = next_leg(&sc.route, &sc.carrying, |o| {
                             order_of.get(o).map(|o| o.restaurant.as_str())
                         }) else {
+                            // Nothing to do: wait at the nearest restaurant rather than at the
+                            // last customer's door (the benchmark's prepositioning mode), unless
+                            // the shift is nearly over.
+                            let off = instance.courier(id).map_or(i64::MAX, |c| c.off);
+                            let nearest = instance
+                                .restaurants()
+                                .iter()
+                                .min_by_key(|r| (travel(xy, (r.x, r.y)), r.id.clone()));
+                            if let Some(r) = nearest
+                                && options.preposition
+                                && !matches!(at, Place::Restaurant(_))
+                                && minute + travel(xy, (r.x, r.y)) < off
+                            {
+                                let to_xy = (r.x, r.y);
+                                let arrive = minute + travel(xy, to_xy);
+                                let dest = Place::Restaurant(r.id.clone());
+                                replay.moves.push(Move {
+                                    courier: id.clone(),
+                                    departure_time: minute,
+                                    origin: at,
+                                    destination: dest.clone(),
+                                });
+                                fix(&core, sc, point(to_xy.0, to_xy.1)?, at_min(arrive)).await?;
+                                sc.doing = Doing::Travelling {
+                                    leg: Leg::reposition(),
+                                    dest,
+                                    xy: to_xy,
+                                    until: arrive,
+                                };
+                                continue;
+                            }
                             break;
                         };
                         let first = leg.orders.first().and_then(|o| order_of.get(o.as_str()));
