@@ -152,7 +152,7 @@ async fn simulate_mdrp_all(
     use dispatcher::mdrp::suite;
     let rows = suite::run_all(root, out, options, |row| {
         println!(
-            "{}: {} in {:.1} s, click-to-door {:.2} (bound {:.2})",
+            "{}: {} in {:.1} s (longest round {:.2} s), click-to-door {:.2} (bound {:.2})",
             row.name,
             if row.violations == 0 {
                 "feasible".to_owned()
@@ -160,6 +160,7 @@ async fn simulate_mdrp_all(
                 format!("{} violations", row.violations)
             },
             row.seconds,
+            row.planning.max_s,
             row.metrics.ctd_mean,
             row.metrics.ctd_lb_mean
         );
@@ -178,7 +179,8 @@ async fn simulate_mdrp(
     use dispatcher::mdrp::{check, instance::Instance, metrics::Metrics, sim};
     let instance = Instance::load(dir)?;
     let started = std::time::Instant::now();
-    let replay = sim::replay(&instance, instance.name(), options).await?;
+    let sim::Replayed { replay, planning } =
+        sim::replay(&instance, instance.name(), options).await?;
     let seconds = started.elapsed().as_secs_f64();
     std::fs::create_dir_all(out)?;
     replay.write(out, &instance)?;
@@ -193,10 +195,13 @@ async fn simulate_mdrp(
     };
     let m = Metrics::compute(&instance, &replay);
     println!(
-        "{}: {verdict}, {seconds:.1} s; undelivered {:.2} %, click-to-door {:.2} (p90 {:.1}, lower \
+        "{}: {verdict}, {seconds:.1} s ({} planning rounds, {} failed, longest {:.2} s); undelivered {:.2} %, click-to-door {:.2} (p90 {:.1}, lower \
          bound {:.2}), overage {:.2}, ready-to-pickup {:.2} (p90 {:.1}), utilization {:.2} (p10 \
          {:.2}), cost/order {:.2}, orders/bundle {:.2}",
         instance.name(),
+        planning.rounds,
+        planning.failed,
+        planning.max_s,
         m.undelivered_pct,
         m.ctd_mean,
         m.ctd_p90,

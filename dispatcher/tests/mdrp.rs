@@ -943,9 +943,10 @@ async fn a_replay_of_a_real_instance_is_feasible_and_serves_its_orders() {
         iterations: 100,
         ..sim::SimOptions::default()
     };
-    let replay = sim::replay(&instance, instance.name(), &options)
+    let sim::Replayed { replay, planning } = sim::replay(&instance, instance.name(), &options)
         .await
         .expect("the replay runs");
+    assert_eq!(planning.failed, 0, "{planning:?}");
     if let Err(violations) = check::check(&instance, &replay) {
         panic!("{} violations, first: {}", violations.len(), violations[0]);
     }
@@ -998,7 +999,10 @@ async fn a_courier_leaves_just_in_time_bundles_one_restaurant_and_waits_at_a_res
             preposition,
             ..sim::SimOptions::default()
         };
-        let replay = sim::replay(&instance, "tiny", &options).await.unwrap();
+        let replay = sim::replay(&instance, "tiny", &options)
+            .await
+            .unwrap()
+            .replay;
         if let Err(violations) = check(&instance, &replay) {
             panic!("{} violations, first: {}", violations.len(), violations[0]);
         }

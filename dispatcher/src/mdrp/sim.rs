@@ -106,6 +106,28 @@ enum Doing {
     },
 }
 
+/// How the planning rounds of a replay went (wall time, so machine-dependent, unlike the replay).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Planning {
+    /// Rounds run.
+    pub rounds: usize,
+    /// Rounds that failed (logged; the next one retried).
+    pub failed: usize,
+    /// The longest round, seconds: snapshot, matrices, search, checker and sending.
+    pub max_s: f64,
+    /// All rounds together, seconds.
+    pub total_s: f64,
+}
+
+/// A replay and how its planning went.
+#[derive(Debug, Clone)]
+pub struct Replayed {
+    /// What happened, in the evaluator's terms.
+    pub replay: Replay,
+    /// The planning rounds.
+    pub planning: Planning,
+}
+
 struct SimCourier {
     speaker: Speaker,
     down: mpsc::Receiver<pb::CourierDown>,
@@ -117,12 +139,13 @@ struct SimCourier {
     carrying: Vec<String>,
 }
 
-/// Replays `instance` and returns what happened, in the evaluator's terms.
+/// Replays `instance` and returns what happened, in the evaluator's terms, with how long planning
+/// took.
 pub async fn replay(
     instance: &Instance,
     name: &str,
     options: &SimOptions,
-) -> Result<Replay, SimError> {
+) -> Result<Replayed, SimError> {
     let day: DateTime<Utc> = Utc
         .with_ymd_and_hms(2026, 1, 5, 0, 0, 0)
         .single()
@@ -214,6 +237,7 @@ pub async fn replay(
     let mut told: HashMap<(String, String), i64> = HashMap::new();
     let mut pickup_of: HashMap<String, (i64, String)> = HashMap::new();
     let mut open_orders = 0usize;
+    let mut planning = Planning::default();
     let mut minute = instance
         .orders()
         .iter()
@@ -301,7 +325,14 @@ pub async fn replay(
         // Plan, then let every courier read what it was told.
         if minute % options.epoch_min.max(1) == 0 && open_orders > 0 {
             // As in live mode, a failed round is logged and the next one tries again.
-            if let Err(error) = planner.round(&core).await {
+            let started = std::time::Instant::now();
+            let outcome = planner.round(&core).await;
+            let seconds = started.elapsed().as_secs_f64();
+            planning.rounds += 1;
+            planning.total_s += seconds;
+            planning.max_s = planning.max_s.max(seconds);
+            if let Err(error) = outcome {
+                planning.failed += 1;
                 tracing::warn!(minute, %error, "planning round failed; the next one retries");
             }
         }
@@ -598,7 +629,7 @@ pub async fn replay(
     }
     replay.assignments = assignments;
     drop(writers);
-    Ok(replay)
+    Ok(Replayed { replay, planning })
 }
 
 async fn say(

@@ -16,6 +16,8 @@ pub struct Row {
     pub violations: usize,
     /// Wall seconds of the replay.
     pub seconds: f64,
+    /// How the planning rounds went.
+    pub planning: sim::Planning,
 }
 
 /// Published per-instance means: (instance, method, metric) → value, from `published_results.csv`.
@@ -71,7 +73,7 @@ pub async fn run_all(
     for dir in dirs {
         let instance = Instance::load(&dir)?;
         let started = std::time::Instant::now();
-        let replay = sim::replay(&instance, instance.name(), options)
+        let sim::Replayed { replay, planning } = sim::replay(&instance, instance.name(), options)
             .await
             .map_err(|e| MdrpError::Replay(e.to_string()))?;
         let seconds = started.elapsed().as_secs_f64();
@@ -89,6 +91,7 @@ pub async fn run_all(
             metrics: Metrics::compute(&instance, &replay),
             violations,
             seconds,
+            planning,
         };
         progress(&row);
         rows.push(row);
@@ -99,19 +102,20 @@ pub async fn run_all(
 /// The table, in Markdown, with a mean row.
 pub fn render(rows: &[Row], published: &Published) -> String {
     let mut out = String::from(
-        "| instance | feasible | s | undel. % | CtD | CtD p90 | bound | gap | published CtD | \
+        "| instance | feasible | s | longest round s | undel. % | CtD | CtD p90 | bound | gap | published CtD | \
          overage | RtP | RtP p90 | published RtP | util. | util. p10 | $/order | ord/bundle |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let opt = |v: Option<f64>| v.map_or_else(|| "".to_owned(), |v| format!("{v:.2}"));
     for r in rows {
         let m = &r.metrics;
         out.push_str(&format!(
-            "| {} | {} | {:.1} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {} | {:.2} | {:.2} | {:.1} | {} \
+            "| {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {} | {:.2} | {:.2} | {:.1} | {} \
              | {:.2} | {:.2} | {:.2} | {:.2} |\n",
             r.name,
             if r.violations == 0 { "yes".to_owned() } else { format!("no ({})", r.violations) },
             r.seconds,
+            r.planning.max_s,
             m.undelivered_pct,
             m.ctd_mean,
             m.ctd_p90,
@@ -132,11 +136,12 @@ pub fn render(rows: &[Row], published: &Published) -> String {
     let m = Metrics::mean(&all);
     let feasible = rows.iter().filter(|r| r.violations == 0).count();
     out.push_str(&format!(
-        "| **mean of {}** | {feasible}/{} | {:.1} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | | {:.2} | {:.2} \
+        "| **mean of {}** | {feasible}/{} | {:.1} | {:.2} (max) | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | | {:.2} | {:.2} \
          | {:.1} | | {:.2} | {:.2} | {:.2} | {:.2} |\n",
         rows.len(),
         rows.len(),
         rows.iter().map(|r| r.seconds).sum::<f64>() / rows.len().max(1) as f64,
+        rows.iter().map(|r| r.planning.max_s).fold(0.0, f64::max),
         m.undelivered_pct,
         m.ctd_mean,
         m.ctd_p90,
