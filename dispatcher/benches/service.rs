@@ -221,6 +221,7 @@ async fn offers() {
         centre,
         radius_m: 4_000.0,
         restaurants: OrderStream::restaurants_around(centre, 150, &mut rng),
+        customers: Vec::new(),
         seed: 3,
     };
     let events = Arc::new(Events::new(false));
@@ -242,6 +243,7 @@ async fn offers() {
             accept: 1.0,
             moves: false,
             seed: i as u64,
+            road: None,
         };
         couriers.spawn(dispatcher::fleet::courier::run(
             CourierServiceClient::new(channel.clone()),

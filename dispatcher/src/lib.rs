@@ -36,6 +36,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod demo;
 pub mod domain;
 pub mod fleet;
 pub mod grpc;

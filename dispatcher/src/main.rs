@@ -17,6 +17,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// A live city on a real street map (Monaco, embedded): the service on the embedded default,
+    /// kitchens and couriers as gRPC clients over loopback, a status line while it runs and the
+    /// figures at the end. The default when no command is given.
+    Demo(DemoArgs),
     /// Runs the service: gRPC, metrics, the planner, and RabbitMQ and TimescaleDB when configured
     /// (with neither, an in-memory store and an in-process bus). Configuration comes from
     /// defaults, an optional TOML file and the environment; `--help` lists every variable.
@@ -45,6 +49,52 @@ enum Command {
         #[arg(long = "region", value_name = "TENANT/REGION")]
         regions: Vec<String>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Couriers on shift.
+    #[arg(long, default_value_t = 30)]
+    couriers: usize,
+    /// Orders placed over the run.
+    #[arg(long, default_value_t = 120)]
+    orders: u64,
+    /// Kitchens.
+    #[arg(long, default_value_t = 12)]
+    kitchens: usize,
+    /// Simulated minutes over which orders arrive.
+    #[arg(long, default_value_t = 30)]
+    minutes: i64,
+    /// How much faster than real time simulated time runs.
+    #[arg(long, default_value_t = 30.0)]
+    speed: f64,
+    /// Seed of the city (kitchens, orders, couriers and their answers).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Share of offers the couriers accept.
+    #[arg(long, default_value_t = 0.9)]
+    accept: f64,
+    /// Write an HTML report (map, tracks, charts) to this file at the end.
+    #[arg(long)]
+    report: Option<std::path::PathBuf>,
+    /// Keep the service running after the simulation, for `dispatcher ctl`, until Ctrl-C.
+    #[arg(long)]
+    keep_running: bool,
+    /// Print every offer answer and delivery.
+    #[arg(long)]
+    verbose: bool,
+}
+
+impl DemoArgs {
+    /// The arguments as if none were given on the command line.
+    fn parse_defaults() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: DemoArgs,
+        }
+        Only::parse_from(["dispatcher"]).args
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,11 +129,10 @@ enum Benchmark {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The show prints its own status lines; the service logs what it does.
-    let default_level = if cli.command.is_none() {
-        "warn"
-    } else {
-        "info"
+    // The demo prints its own status line; the service logs what it does.
+    let default_level = match cli.command {
+        None | Some(Command::Demo(_)) => "warn",
+        Some(_) => "info",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -91,7 +140,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match cli.command {
-        None => show().await,
+        None => demo(DemoArgs::parse_defaults()).await,
+        Some(Command::Demo(args)) => demo(args).await,
         Some(Command::Serve { config }) => serve(config.as_deref()).await,
         Some(Command::Simulate {
             benchmark:
@@ -128,19 +178,40 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn show() -> anyhow::Result<()> {
+async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let mut config = dispatcher::config::Config::defaults();
-    // The show needs no fixed ports: the simulated apps are told where to connect.
+    // The demo needs no fixed ports: the simulated apps are told where to connect.
     config.grpc_addr = "127.0.0.1:0".parse()?;
     config.metrics_addr = "127.0.0.1:0".parse()?;
     config.planner_tick = std::time::Duration::from_secs(1);
     config.planner_urgent_gap = std::time::Duration::from_millis(100);
     config.planner_budget = std::time::Duration::from_millis(300);
     config.offer_expiry = std::time::Duration::from_secs(60);
-    let outcome =
-        dispatcher::fleet::show::run(&config, &dispatcher::fleet::show::ShowOptions::default())
-            .await?;
-    print!("{outcome}");
+    anyhow::ensure!(args.speed > 0.0, "--speed must be positive");
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.accept),
+        "--accept must be between 0 and 1"
+    );
+    anyhow::ensure!(
+        args.couriers > 0 && args.orders > 0 && args.kitchens > 0 && args.minutes > 0,
+        "--couriers, --orders, --kitchens and --minutes must be positive"
+    );
+    let options = dispatcher::demo::DemoOptions {
+        couriers: args.couriers,
+        orders: args.orders,
+        kitchens: args.kitchens,
+        minutes: args.minutes,
+        speed_up: args.speed,
+        accept: args.accept,
+        seed: args.seed,
+        verbose: args.verbose,
+        report: args.report,
+        keep_running: args.keep_running,
+    };
+    let outcome = dispatcher::demo::run(&config, &options).await?;
+    if !options.keep_running {
+        print!("{}", outcome.kpis);
+    }
     Ok(())
 }
 

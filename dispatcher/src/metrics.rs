@@ -83,6 +83,8 @@ pub struct Metrics {
     pub planner_solve_seconds: Histogram,
     /// Objective value of the last round's plan.
     pub planner_objective: GaugeF64,
+    /// Wall time of the last planning round, seconds (for status lines; the histogram has them all).
+    pub planner_last_seconds: GaugeF64,
     /// Solver iterations, summed over rounds.
     pub planner_iterations: Counter,
 
@@ -140,6 +142,7 @@ impl Metrics {
             planner_seconds: seconds(),
             planner_solve_seconds: seconds(),
             planner_objective: GaugeF64::default(),
+            planner_last_seconds: GaugeF64::default(),
             planner_iterations: Counter::default(),
             offers_sent: Counter::default(),
             offers_accepted: Counter::default(),
@@ -206,6 +209,12 @@ impl Metrics {
             "Wall time of a planning round",
             Unit::Seconds,
             m.planner_seconds,
+        );
+        r.register_with_unit(
+            "planner_last",
+            "Wall time of the last planning round",
+            Unit::Seconds,
+            m.planner_last_seconds,
         );
         r.register_with_unit(
             "planner_solve",

@@ -43,6 +43,8 @@ pub struct CourierPlan {
     pub moves: bool,
     /// Seed of its decisions.
     pub seed: u64,
+    /// The road network it drives on; `None` to move in straight lines.
+    pub road: Option<Arc<router::network::RoadNetwork>>,
 }
 
 /// What a courier saw, for the summary.
@@ -56,6 +58,10 @@ pub struct CourierTally {
     pub declined: u64,
     /// Orders delivered.
     pub delivered: u64,
+    /// Simulated seconds on shift.
+    pub on_shift_s: f64,
+    /// Simulated seconds with work (a route to follow).
+    pub busy_s: f64,
 }
 
 struct App {
@@ -70,6 +76,8 @@ struct App {
     tally: CourierTally,
     events: Arc<Events>,
     last_fix: DateTime<Utc>,
+    /// The way to the stop `leg.0`: waypoints still ahead, at speed `leg.2` (metres per second).
+    leg: (String, std::collections::VecDeque<LatLng>, f64),
 }
 
 impl App {
@@ -136,6 +144,11 @@ impl App {
     /// Moves toward the next stop for `dt` of simulated time and works the stop when there.
     async fn advance(&mut self, dt: TimeDelta) -> bool {
         let now = self.clock.now();
+        let seconds = dt.num_milliseconds() as f64 / 1000.0;
+        self.tally.on_shift_s += seconds;
+        if !self.stops.is_empty() {
+            self.tally.busy_s += seconds;
+        }
         if self.plan.moves
             && let Some(stop) = self.stops.first().cloned()
         {
@@ -144,15 +157,12 @@ impl App {
                 stop.place.as_ref().and_then(|p| p.location.as_ref()),
             )
             .unwrap_or(self.at);
-            let remaining = haversine_m(self.at, target);
-            let step = self.plan.speed_mps * dt.num_milliseconds() as f64 / 1000.0;
-            if remaining > step.max(1.0) {
-                let f = step / remaining;
-                self.at = LatLng::new(
-                    self.at.lat() + (target.lat() - self.at.lat()) * f,
-                    self.at.lng() + (target.lng() - self.at.lng()) * f,
-                )
-                .unwrap_or(target);
+            if self.leg.0 != stop.stop_id {
+                self.leg = self.way_to(&stop.stop_id, target);
+            }
+            let step = self.leg.2 * dt.num_milliseconds() as f64 / 1000.0;
+            if !self.walk(step) {
+                // On the way.
             } else {
                 self.at = target;
                 let ready = stop
@@ -168,6 +178,12 @@ impl App {
         }
         if now - self.last_fix >= TimeDelta::seconds(5) {
             self.last_fix = now;
+            self.events.fix(
+                &self.plan.courier_id,
+                self.plan.vehicle.name(),
+                now,
+                self.at,
+            );
             let fix = pb::PositionFix {
                 location: Some(latlng_to_proto(self.at)),
                 recorded_at: Some(time_to_proto(now)),
@@ -184,6 +200,52 @@ impl App {
         true
     }
 
+    /// The way to `target` for the stop `stop_id`: along the roads at their speeds when the courier
+    /// has a network and a path exists, else a straight line at its own speed.
+    fn way_to(
+        &self,
+        stop_id: &str,
+        target: LatLng,
+    ) -> (String, std::collections::VecDeque<LatLng>, f64) {
+        let road = self
+            .plan
+            .road
+            .as_ref()
+            .and_then(|network| network.route(self.at, target).ok())
+            .filter(|r| r.millis > 0);
+        match road {
+            Some(route) => {
+                let metres = route.centimetres as f64 / 100.0;
+                let speed = metres / (route.millis as f64 / 1000.0);
+                let mut points: std::collections::VecDeque<LatLng> = route.geometry.into();
+                points.push_back(target);
+                (stop_id.to_owned(), points, speed.max(0.5))
+            }
+            None => (stop_id.to_owned(), [target].into(), self.plan.speed_mps),
+        }
+    }
+
+    /// Moves `step` metres along the way; true once at its end.
+    fn walk(&mut self, mut step: f64) -> bool {
+        while let Some(&next) = self.leg.1.front() {
+            let gap = haversine_m(self.at, next);
+            if gap <= step.max(0.5) {
+                self.at = next;
+                step -= gap;
+                self.leg.1.pop_front();
+            } else {
+                let f = step / gap;
+                self.at = LatLng::new(
+                    self.at.lat() + (next.lat() - self.at.lat()) * f,
+                    self.at.lng() + (next.lng() - self.at.lng()) * f,
+                )
+                .unwrap_or(next);
+                return false;
+            }
+        }
+        true
+    }
+
     async fn work_stop(&mut self, stop: &pb::Stop, now: DateTime<Utc>) -> bool {
         self.stops.retain(|s| s.stop_id != stop.stop_id);
         let at = Some(time_to_proto(now));
@@ -193,6 +255,10 @@ impl App {
         });
         if !self.send(arrived).await {
             return false;
+        }
+        if stop.kind == pb::StopKind::Pickup as i32 {
+            self.events
+                .picked_up(&self.plan.courier_id, &stop.order_ids, now);
         }
         for order_id in &stop.order_ids {
             let body = if stop.kind == pb::StopKind::Pickup as i32 {
@@ -255,6 +321,7 @@ pub async fn run(
         tally: CourierTally::default(),
         events,
         last_fix: now - TimeDelta::hours(1),
+        leg: (String::new(), Default::default(), 0.0),
     };
     // The welcome says which of our messages the service already holds.
     match down.next().await {

@@ -17,6 +17,19 @@ pub struct Restaurant {
     pub kitchen_id: String,
     /// Where.
     pub location: LatLng,
+    /// Its typical preparation time, seconds: each order takes 60 % to 140 % of it.
+    pub prep_s: u32,
+}
+
+impl Restaurant {
+    /// A restaurant whose typical preparation time is drawn from 8 to 18 minutes.
+    pub fn new(kitchen_id: String, location: LatLng, rng: &mut fastrand::Rng) -> Self {
+        Self {
+            kitchen_id,
+            location,
+            prep_s: 480 + rng.u32(0..600),
+        }
+    }
 }
 
 /// Where and how orders arise.
@@ -30,6 +43,8 @@ pub struct OrderStream {
     pub radius_m: f64,
     /// The restaurants.
     pub restaurants: Vec<Restaurant>,
+    /// Where customers are (points on the road map); empty: anywhere within the radius.
+    pub customers: Vec<LatLng>,
     /// Seed.
     pub seed: u64,
 }
@@ -52,10 +67,8 @@ impl OrderStream {
             .map(|i| {
                 let angle = rng.f64() * std::f64::consts::TAU;
                 let r = 300.0 + rng.f64() * 1_500.0;
-                Restaurant {
-                    kitchen_id: format!("kitchen-{i}"),
-                    location: offset(centre, r * angle.cos(), r * angle.sin()),
-                }
+                let location = offset(centre, r * angle.cos(), r * angle.sin());
+                Restaurant::new(format!("kitchen-{i}"), location, rng)
             })
             .collect()
     }
@@ -64,10 +77,16 @@ impl OrderStream {
     pub fn order(&self, n: u64, now: DateTime<Utc>) -> pb::OrderSpec {
         let mut rng = fastrand::Rng::with_seed(self.seed.wrapping_mul(1_000_003).wrapping_add(n));
         let restaurant = &self.restaurants[rng.usize(..self.restaurants.len().max(1))];
-        let angle = rng.f64() * std::f64::consts::TAU;
-        let r = self.radius_m * rng.f64().sqrt();
-        let dropoff = offset(self.centre, r * angle.cos(), r * angle.sin());
-        let prep = TimeDelta::seconds(480 + rng.i64(0..720));
+        let dropoff = if self.customers.is_empty() {
+            let angle = rng.f64() * std::f64::consts::TAU;
+            let r = self.radius_m * rng.f64().sqrt();
+            offset(self.centre, r * angle.cos(), r * angle.sin())
+        } else {
+            self.customers[rng.usize(..self.customers.len())]
+        };
+        let prep = TimeDelta::seconds(
+            (f64::from(restaurant.prep_s) * (0.6 + 0.8 * rng.f64())).round() as i64,
+        );
         pb::OrderSpec {
             order_id: format!("order-{}-{n}", self.seed),
             kitchen_id: restaurant.kitchen_id.clone(),

@@ -1,10 +1,9 @@
 //! A simulated fleet and order stream that talk to the service over real gRPC, the way courier apps
-//! and a kitchen system do: the default command's show, the end-to-end tests' traffic, and the
+//! and a kitchen system do: the demo's city, the end-to-end tests' traffic, and the
 //! order-to-offer benchmark's load.
 
 pub mod courier;
 mod kitchen;
-pub mod show;
 
 use std::{
     collections::HashMap,
@@ -24,6 +23,25 @@ pub struct Events {
     created: Mutex<HashMap<String, Instant>>,
     offered: Mutex<HashMap<String, f64>>,
     lines: Mutex<u64>,
+    journal: Mutex<Journal>,
+}
+
+/// What the simulated couriers did, in simulated time, for the demo's figures and report.
+#[derive(Debug, Clone, Default)]
+pub struct Journal {
+    /// Each pickup stop worked: courier, the orders collected there together, when.
+    pub pickups: Vec<(String, Vec<String>, DateTime<Utc>)>,
+    /// Each courier's track, by courier id.
+    pub tracks: HashMap<String, Track>,
+}
+
+/// One courier's vehicle (by profile name) and the fixes it sent.
+#[derive(Debug, Clone, Default)]
+pub struct Track {
+    /// The vehicle's profile name.
+    pub vehicle: String,
+    /// When and where.
+    pub fixes: Vec<(DateTime<Utc>, router::geo::LatLng)>,
 }
 
 impl Events {
@@ -62,6 +80,38 @@ impl Events {
                     .or_insert_with(|| t.elapsed().as_secs_f64());
             }
         }
+    }
+
+    /// A courier collected `orders` together at one stop at `at`.
+    pub fn picked_up(&self, courier_id: &str, orders: &[String], at: DateTime<Utc>) {
+        self.journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pickups
+            .push((courier_id.to_owned(), orders.to_vec(), at));
+    }
+
+    /// A courier on `vehicle` sent a fix.
+    pub fn fix(&self, courier_id: &str, vehicle: &str, at: DateTime<Utc>, p: router::geo::LatLng) {
+        self.journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tracks
+            .entry(courier_id.to_owned())
+            .or_insert_with(|| Track {
+                vehicle: vehicle.to_owned(),
+                fixes: Vec::new(),
+            })
+            .fixes
+            .push((at, p));
+    }
+
+    /// Everything journaled so far.
+    pub fn journal(&self) -> Journal {
+        self.journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Seconds from submission to the first offer of each of `orders` that was offered.

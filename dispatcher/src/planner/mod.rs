@@ -236,6 +236,7 @@ impl Planner {
         let seconds = started.elapsed().as_secs_f64();
         metrics.planner_rounds.inc();
         metrics.planner_seconds.observe(seconds);
+        metrics.planner_last_seconds.set(seconds);
         metrics.planner_solve_seconds.observe(solve_seconds);
         metrics.planner_objective.set(objective);
         metrics.planner_iterations.inc_by(iterations);
