@@ -45,6 +45,9 @@ enum Command {
         #[arg(long = "region", value_name = "TENANT/REGION")]
         regions: Vec<String>,
     },
+    /// The support CLI: looks orders and couriers up and overrides the planner, through the
+    /// service's gRPC support API.
+    Ctl(dispatcher::ctl::CtlArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,8 +82,8 @@ enum Benchmark {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The show prints its own status lines; the service logs what it does.
-    let default_level = if cli.command.is_none() {
+    // The show and the support CLI print their own output; the service logs what it does.
+    let default_level = if matches!(cli.command, None | Some(Command::Ctl(_))) {
         "warn"
     } else {
         "info"
@@ -125,6 +128,16 @@ async fn main() -> anyhow::Result<()> {
             amqp_url,
             regions,
         }) => setup(&database_url, &amqp_url, &regions).await,
+        Some(Command::Ctl(args)) => match dispatcher::ctl::run(args).await {
+            Ok(text) => {
+                print!("{text}");
+                Ok(())
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        },
     }
 }
 
