@@ -10,7 +10,7 @@
 //! the world and tells couriers over the [`hub`]. The [`planner`] takes a snapshot every tick, solves
 //! it off the async runtime and sends only what changed. Positions take their own batched path
 //! ([`positions`]). [`service`] starts and stops it all; [`fleet`] is a simulated city that talks to it
-//! over gRPC.
+//! over gRPC; [`ctl`] is the support CLI, a client of the support service.
 //!
 //! - [`config`]: every setting, from defaults, a TOML file and the environment.
 //! - [`domain`]: orders, couriers, events and decisions, and their protobuf conversions.
@@ -36,6 +36,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod ctl;
 pub mod demo;
 pub mod domain;
 pub mod fleet;

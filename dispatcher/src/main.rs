@@ -49,6 +49,9 @@ enum Command {
         #[arg(long = "region", value_name = "TENANT/REGION")]
         regions: Vec<String>,
     },
+    /// The support CLI: looks orders and couriers up and overrides the planner, through the
+    /// service's gRPC support API.
+    Ctl(dispatcher::ctl::CtlArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,9 +132,9 @@ enum Benchmark {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The demo prints its own status line; the service logs what it does.
+    // The demo and the support CLI print their own output; the service logs what it does.
     let default_level = match cli.command {
-        None | Some(Command::Demo(_)) => "warn",
+        None | Some(Command::Demo(_) | Command::Ctl(_)) => "warn",
         Some(_) => "info",
     };
     tracing_subscriber::fmt()
@@ -175,6 +178,16 @@ async fn main() -> anyhow::Result<()> {
             amqp_url,
             regions,
         }) => setup(&database_url, &amqp_url, &regions).await,
+        Some(Command::Ctl(args)) => match dispatcher::ctl::run(args).await {
+            Ok(text) => {
+                print!("{text}");
+                Ok(())
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        },
     }
 }
 
