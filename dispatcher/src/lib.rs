@@ -18,6 +18,7 @@
 //! - [`bus`]: RabbitMQ topology, consumers with dead-lettering, the outbox relay, the in-process bus.
 //! - [`metrics`]: Prometheus metrics on an HTTP port.
 //! - [`clock`]: wall, manual and sped-up clocks, so live and simulated runs share the planner.
+//! - [`report`]: a finished run as one self-contained HTML page: map, key figures, charts.
 //!
 //! ```
 //! use dispatcher::{bus::routing, store::migrations};
@@ -46,6 +47,7 @@ pub mod mdrp;
 pub mod metrics;
 pub mod planner;
 pub mod positions;
+pub mod report;
 pub mod service;
 pub mod store;
 pub mod world;
