@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/services.sh — test services for the courier dispatch service:
-# PostgreSQL 15 + TimescaleDB and RabbitMQ, private to one directory DIR.
+# PostgreSQL 15 + TimescaleDB and RabbitMQ, private to one directory DIR (and Debian's chromium, which
+# the report test drives headless).
 #
 #   scripts/services.sh up DIR      install what is missing, start both, print DATABASE_URL= / AMQP_URL=
 #   scripts/services.sh down DIR    stop this DIR's processes (by pid file); quiet no-op if not running
@@ -270,7 +271,8 @@ apt_install() { # package specs; runs `apt-get update` once (per run) and retrie
     return 1
 }
 
-RUNTIME_PKGS=("postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" rabbitmq-server)
+# chromium is not a service: the report test loads the demo's HTML page in it, headless.
+RUNTIME_PKGS=("postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" rabbitmq-server chromium)
 
 build_dep_specs() { # build dependencies of TimescaleDB, headers pinned to the installed server
     printf '%s\n' cmake make gcc libc6-dev dpkg-dev xz-utils "postgresql-server-dev-$PG_MAJOR=$1"
@@ -278,7 +280,7 @@ build_dep_specs() { # build dependencies of TimescaleDB, headers pinned to the i
 
 ensure_packages() { # $1 = 1 if the PostgreSQL side is needed (not already running)
     local need_pg=$1 pgver
-    local -a want=(rabbitmq-server) missing=() extra=() deps=()
+    local -a want=(rabbitmq-server chromium) missing=() extra=() deps=()
     if ((need_pg)); then
         want=("${RUNTIME_PKGS[@]}")
         pgver=$(pkg_version "postgresql-$PG_MAJOR")

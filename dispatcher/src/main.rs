@@ -193,8 +193,11 @@ async fn main() -> anyhow::Result<()> {
 
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let mut config = dispatcher::config::Config::defaults();
-    // The demo needs no fixed ports: the simulated apps are told where to connect.
-    config.grpc_addr = "127.0.0.1:0".parse()?;
+    // The simulated apps are told where to connect; kept running, the service takes the default
+    // port so that `dispatcher ctl` finds it without --addr.
+    if !args.keep_running {
+        config.grpc_addr = "127.0.0.1:0".parse()?;
+    }
     config.metrics_addr = "127.0.0.1:0".parse()?;
     config.planner_tick = std::time::Duration::from_secs(1);
     config.planner_urgent_gap = std::time::Duration::from_millis(100);

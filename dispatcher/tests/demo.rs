@@ -43,6 +43,9 @@ async fn a_small_city_delivers_every_order() {
         speed_up: 60.0,
         accept: 1.0,
         seed: 3,
+        report: Some(
+            std::env::temp_dir().join(format!("dispatcher-demo-test-{}.html", std::process::id())),
+        ),
         ..DemoOptions::default()
     };
     let outcome = demo::run(&config, &options).await.unwrap();
@@ -57,4 +60,17 @@ async fn a_small_city_delivers_every_order() {
     assert!(k.orders_per_bundle >= 1.0);
     assert!(k.utilization.0 > 0.0 && k.utilization.0 <= 1.0, "{k:?}");
     assert_eq!(k.couriers.delivered, 12);
+
+    // The report shows the run: Monaco's streets, twelve drop-offs, the attribution.
+    let path = options.report.as_ref().unwrap();
+    let page = std::fs::read_to_string(path).unwrap();
+    let _ = std::fs::remove_file(path);
+    assert!(page.contains("<svg"), "no map");
+    assert!(page.contains("OpenStreetMap contributors"));
+    for delivery in 0..12 {
+        assert!(
+            page.contains(&format!("order-3-{delivery}")),
+            "order-3-{delivery}"
+        );
+    }
 }

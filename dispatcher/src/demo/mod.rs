@@ -7,6 +7,7 @@
 
 pub mod kpi;
 pub mod map;
+pub mod page;
 
 use std::{io::IsTerminal as _, path::PathBuf, sync::Arc, time::Duration};
 
@@ -206,12 +207,31 @@ pub async fn run(config: &Config, options: &DemoOptions) -> anyhow::Result<DemoO
     line.show(&running, &region, &clock).await;
     line.finish();
 
-    let kpis = {
+    let journal = events.journal();
+    let (kpis, report) = {
         let world = running.core.world().await;
         let empty = crate::world::RegionState::new(region.clone());
         let r = world.region(&region).unwrap_or(&empty);
-        Kpis::compute(r, &events.journal(), &tallies, &mut events.offer_delays())
+        let kpis = Kpis::compute(r, &journal, &tallies, &mut events.offer_delays());
+        let report = options.report.as_ref().map(|_| {
+            page::gather(
+                format!(
+                    "Dispatch demo: Monaco, {} couriers, {} orders, seed {}",
+                    options.couriers, options.orders, options.seed
+                ),
+                &city.streets,
+                &stream.restaurants,
+                r,
+                &journal,
+                &kpis,
+            )
+        });
+        (kpis, report)
     };
+    if let (Some(path), Some(data)) = (&options.report, report) {
+        crate::report::write(&data, path)?;
+        println!("report written to {}", path.display());
+    }
     let outcome = DemoOutcome {
         kpis,
         grpc_addr: running.grpc_addr,
@@ -219,10 +239,32 @@ pub async fn run(config: &Config, options: &DemoOptions) -> anyhow::Result<DemoO
     if options.keep_running {
         print!("{}", outcome.kpis);
         println!(
-            "the service keeps running on {}; Ctrl-C stops it",
+            "the service keeps running on {}; Ctrl-C stops it. Try, from another terminal:",
             running.grpc_addr
         );
-        let _ = first_order;
+        let addr = format!("--addr http://{}", running.grpc_addr);
+        let order = first_order.unwrap_or_default();
+        let scope = format!(
+            "--tenant {} --region {}",
+            region.tenant_id, region.region_id
+        );
+        // Fixes carry simulated time, which ran ahead of the wall clock.
+        let track = format!(
+            "courier-track courier-0 --from {} --to {}",
+            start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            clock
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        for command in [
+            format!("order {order}"),
+            format!("order-history {order}"),
+            format!("explain {order}"),
+            "courier courier-0".to_owned(),
+            track,
+        ] {
+            println!("  cargo run --release -p dispatcher -- ctl {addr} {scope} {command}");
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
     running.shutdown().await;
