@@ -479,57 +479,48 @@ pub async fn replay(
                         fix(&core, sc, point(xy.0, xy.1)?, at_min(minute)).await?;
                     }
                     Doing::Idle { at, xy } => {
-                        let Some(leg) = next_leg(&sc.route, &sc.carrying, |o| {
+                        let next = next_leg(&sc.route, &sc.carrying, |o| {
                             order_of.get(o).map(|o| o.restaurant.as_str())
-                        }) else {
-                            // Nothing to do: wait at the nearest restaurant rather than at the
-                            // last customer's door (the benchmark's prepositioning mode), unless
-                            // the shift is nearly over.
-                            let off = instance.courier(id).map_or(i64::MAX, |c| c.off);
-                            let nearest = instance
-                                .restaurants()
-                                .iter()
-                                .min_by_key(|r| (travel(xy, (r.x, r.y)), r.id.clone()));
-                            if let Some(r) = nearest
-                                && options.preposition
-                                && !matches!(at, Place::Restaurant(_))
-                                && minute + travel(xy, (r.x, r.y)) < off
-                            {
-                                let to_xy = (r.x, r.y);
-                                let arrive = minute + travel(xy, to_xy);
-                                let dest = Place::Restaurant(r.id.clone());
-                                replay.moves.push(Move {
-                                    courier: id.clone(),
-                                    departure_time: minute,
-                                    origin: at,
-                                    destination: dest.clone(),
-                                });
-                                fix(&core, sc, point(to_xy.0, to_xy.1)?, at_min(arrive)).await?;
-                                sc.doing = Doing::Travelling {
-                                    leg: Leg::reposition(),
-                                    dest,
-                                    xy: to_xy,
-                                    until: arrive,
-                                };
-                                continue;
+                        });
+                        let (leg, dest, to_xy) = match next {
+                            Some(leg) => {
+                                let first =
+                                    leg.orders.first().and_then(|o| order_of.get(o.as_str()));
+                                match first {
+                                    Some(o) if leg.pickup => {
+                                        let r = &o.restaurant;
+                                        let r_xy = restaurant_xy.get(r.as_str()).copied();
+                                        (leg, Place::Restaurant(r.clone()), r_xy.unwrap_or(xy))
+                                    }
+                                    Some(o) => (leg, Place::Customer(o.id.clone()), (o.x, o.y)),
+                                    None => {
+                                        // An order the instance does not know: nothing to drive to.
+                                        sc.route.retain(|s| !leg.stops.contains(&s.stop_id));
+                                        sc.carrying.retain(|o| !leg.orders.contains(o));
+                                        continue;
+                                    }
+                                }
                             }
-                            break;
-                        };
-                        let first = leg.orders.first().and_then(|o| order_of.get(o.as_str()));
-                        let (dest, to_xy) = match first {
-                            Some(o) if leg.pickup => (
-                                Place::Restaurant(o.restaurant.clone()),
-                                restaurant_xy
-                                    .get(o.restaurant.as_str())
-                                    .copied()
-                                    .unwrap_or(xy),
-                            ),
-                            Some(o) => (Place::Customer(o.id.clone()), (o.x, o.y)),
                             None => {
-                                // An order the instance does not know: nothing to drive to.
-                                sc.route.retain(|s| !leg.stops.contains(&s.stop_id));
-                                sc.carrying.retain(|o| !leg.orders.contains(o));
-                                continue;
+                                // Nothing to do: wait at the nearest restaurant rather than at the
+                                // last customer's door (the benchmark's prepositioning mode),
+                                // unless the shift ends before the courier gets there.
+                                let off = instance.courier(id).map_or(i64::MAX, |c| c.off);
+                                let nearest = instance
+                                    .restaurants()
+                                    .iter()
+                                    .min_by_key(|r| (travel(xy, (r.x, r.y)), r.id.clone()));
+                                match nearest {
+                                    Some(r)
+                                        if options.preposition
+                                            && !matches!(at, Place::Restaurant(_))
+                                            && minute + travel(xy, (r.x, r.y)) < off =>
+                                    {
+                                        let dest = Place::Restaurant(r.id.clone());
+                                        (Leg::reposition(), dest, (r.x, r.y))
+                                    }
+                                    _ => break,
+                                }
                             }
                         };
                         let arrive = minute + travel(xy, to_xy);
