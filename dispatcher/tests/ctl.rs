@@ -230,8 +230,14 @@ async fn unknown_ids_and_regions_are_one_line_errors() {
             "{args:?}"
         );
     }
-    let error = ctl(&url, &["courier", "c-9"]).await.unwrap_err();
-    assert_eq!(error.to_string(), "not found: courier c-9 not found");
+    for args in [&["courier", "c-9"][..], &["courier-track", "c-9"]] {
+        let error = ctl(&url, args).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "not found: courier c-9 not found",
+            "{args:?}"
+        );
+    }
 
     let error = ctl(&url, &["--region", "elsewhere", "order", "o-1"])
         .await

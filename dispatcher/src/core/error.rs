@@ -82,6 +82,31 @@ impl From<CoreError> for tonic::Status {
             }
             CoreError::Store(_) | CoreError::Unavailable(_) => Code::Unavailable,
         };
-        tonic::Status::new(code, error.to_string())
+        // The code already says "invalid argument"; the message names the field and the problem.
+        let message = match &error {
+            CoreError::Invalid(invalid) => invalid.to_string(),
+            other => other.to_string(),
+        };
+        tonic::Status::new(code, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_field_is_named_once_in_the_status_without_repeating_the_code() {
+        let error = CoreError::Invalid(ValidationError {
+            field: "order.pickup.location.lat".into(),
+            problem: "must be between -90 and 90".into(),
+        });
+        assert!(error.to_string().starts_with("invalid argument: "));
+        let status = tonic::Status::from(error);
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            "order.pickup.location.lat: must be between -90 and 90"
+        );
     }
 }

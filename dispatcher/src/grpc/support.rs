@@ -182,6 +182,28 @@ impl SupportService for SupportApi {
                 "courier track hit the read limit; its end is cut off"
             );
         }
+        if rows.is_empty() {
+            // No fixes in the interval is an answer only for a courier that exists.
+            let known = self
+                .core
+                .world()
+                .await
+                .region(&region)
+                .is_some_and(|r| r.couriers.contains_key(request.courier_id.as_str()))
+                || self
+                    .core
+                    .store()
+                    .courier(&region.tenant_id, &request.courier_id)
+                    .await
+                    .map_err(|error| status_of(error.into()))?
+                    .is_some_and(|courier| courier.region == region);
+            if !known {
+                return Err(status_of(CoreError::NotFound {
+                    what: "courier",
+                    id: request.courier_id,
+                }));
+            }
+        }
         let truncated = rows.len() >= TRACK_FETCH_LIMIT;
         let (rows, thinned) = thin(rows, max_points);
         Ok(Response::new(pb::GetCourierTrackResponse {
