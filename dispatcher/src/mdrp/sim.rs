@@ -139,6 +139,29 @@ struct SimCourier {
     carrying: Vec<String>,
 }
 
+impl SimCourier {
+    /// Follows `route` from now on unless a newer one came first; notes when courier `id` was
+    /// first told of each order on it (the assignment time the evaluator wants).
+    fn adopt(
+        &mut self,
+        route: pb::Route,
+        id: &str,
+        minute: i64,
+        told: &mut HashMap<(String, String), i64>,
+    ) {
+        if route.version < self.version {
+            return;
+        }
+        for stop in &route.stops {
+            for o in &stop.order_ids {
+                told.entry((id.to_owned(), o.clone())).or_insert(minute);
+            }
+        }
+        self.version = route.version;
+        self.route = route.stops;
+    }
+}
+
 /// Replays `instance` and returns what happened, in the evaluator's terms, with how long planning
 /// took.
 pub async fn replay(
@@ -359,16 +382,8 @@ pub async fn replay(
                         .await?;
                     }
                     Some(Body::Route(update)) => {
-                        if let Some(route) = update.route
-                            && route.version >= sc.version
-                        {
-                            for stop in &route.stops {
-                                for o in &stop.order_ids {
-                                    told.entry((id.clone(), o.clone())).or_insert(minute);
-                                }
-                            }
-                            sc.version = route.version;
-                            sc.route = route.stops;
+                        if let Some(route) = update.route {
+                            sc.adopt(route, id, minute, &mut told);
                         }
                     }
                     _ => {}
@@ -378,15 +393,8 @@ pub async fn replay(
             while let Ok(message) = sc.down.try_recv() {
                 if let Some(Body::Route(update)) = message.body
                     && let Some(route) = update.route
-                    && route.version >= sc.version
                 {
-                    for stop in &route.stops {
-                        for o in &stop.order_ids {
-                            told.entry((id.clone(), o.clone())).or_insert(minute);
-                        }
-                    }
-                    sc.version = route.version;
-                    sc.route = route.stops;
+                    sc.adopt(route, id, minute, &mut told);
                 }
             }
         }
