@@ -362,17 +362,7 @@ mod tests {
         // objective: the constant-time checks alone decide feasibility).
         for name in ["lc201", "lr101", "lrc203"] {
             let mut problem = read("lilim100", name);
-            let places: Vec<usize> = problem
-                .jobs
-                .iter()
-                .filter_map(|j| j.pickup.map(|s| s.location))
-                .take(6)
-                .collect();
-            for (j, job) in problem.jobs.iter_mut().enumerate() {
-                if let Some(pickup) = job.pickup.as_mut() {
-                    pickup.location = places[j % places.len()];
-                }
-            }
+            gather_pickups(&mut problem, 6);
             mdrp_rules(&mut problem, 0.3);
             agree(&problem, name);
         }
@@ -388,14 +378,14 @@ mod tests {
         agree(&city, "city");
     }
 
-    /// Moves every stop's service into its setup (paid once per visit to the place), and gathers
-    /// the pickups at six places so that consecutive visits share places.
-    fn setup_per_visit(problem: &mut crate::Problem) {
+    /// Moves every pickup to one of the first `count` pickup places, in turn, so that trips and
+    /// consecutive visits share places.
+    fn gather_pickups(problem: &mut crate::Problem, count: usize) {
         let places: Vec<usize> = problem
             .jobs
             .iter()
             .filter_map(|j| j.pickup.map(|s| s.location))
-            .take(6)
+            .take(count)
             .collect();
         for (j, job) in problem.jobs.iter_mut().enumerate() {
             if let Some(pickup) = job.pickup.as_mut()
@@ -403,6 +393,14 @@ mod tests {
             {
                 pickup.location = places[j % places.len()];
             }
+        }
+    }
+
+    /// Moves every stop's service into its setup (paid once per visit to the place), and gathers
+    /// the pickups at six places so that consecutive visits share places.
+    fn setup_per_visit(problem: &mut crate::Problem) {
+        gather_pickups(problem, 6);
+        for job in &mut problem.jobs {
             for stop in job.pickup.iter_mut().chain([&mut job.delivery]) {
                 stop.setup = stop.service;
                 stop.service = 0.0;
