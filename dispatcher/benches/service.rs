@@ -22,6 +22,7 @@ use std::{
 
 use chrono::{TimeDelta, Utc};
 use dispatcher::{
+    auth::{Bearer, Issuer, Role, Secret, TokenSettings},
     bus::{self, Publisher, topology},
     clock::{ScaledClock, WallClock},
     config::Config,
@@ -37,8 +38,23 @@ use proto::dispatch::v1::{
 };
 use router::geo::LatLng;
 
+/// The token settings of the benchmark's service.
+fn token_settings() -> TokenSettings {
+    TokenSettings::shared_secret(Secret::new(*b"the dispatch benchmarks' token secret").unwrap())
+}
+
+/// A bearer token for `subject` in `role`, in the tenant of `region`.
+fn token(region: &RegionKey, role: Role, subject: &str) -> Bearer {
+    let minted = Issuer::new(&token_settings())
+        .unwrap()
+        .mint(&region.tenant_id, role, subject, Duration::from_secs(3600))
+        .unwrap();
+    Bearer::new(&minted).unwrap()
+}
+
 fn base_config(db: &str, region: &RegionKey) -> Config {
     let mut config = Config::defaults();
+    config.auth = Some(token_settings());
     config.grpc_addr = "127.0.0.1:0".parse().unwrap();
     config.metrics_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = Some(db.to_owned());
@@ -245,8 +261,9 @@ async fn offers() {
             seed: i as u64,
             road: None,
         };
+        let bearer = token(&region, Role::Courier, &plan.courier_id);
         couriers.spawn(dispatcher::fleet::courier::run(
-            CourierServiceClient::new(channel.clone()),
+            CourierServiceClient::with_interceptor(channel.clone(), bearer),
             plan,
             clock,
             until,
@@ -254,12 +271,14 @@ async fn offers() {
         ));
     }
     let mut kitchen = KitchenServiceClient::new(channel.clone());
+    // One integration places every restaurant's orders, as a platform's order router would.
+    let router = token(&region, Role::Admin, "order-router");
     // Fill up to 2,000 open orders at 40 per second, then measure 300 more at 5 per second.
     let fill = Instant::now();
     for n in 0..OPEN {
         let spec = stream.order(n, Utc::now());
         events.order_created(&spec.order_id);
-        place_order(&mut kitchen, &region, spec)
+        place_order(&mut kitchen, &router, &region, spec)
             .await
             .expect("create");
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -269,7 +288,7 @@ async fn offers() {
     for n in OPEN..OPEN + MEASURED {
         let spec = stream.order(n, Utc::now());
         events.order_created(&spec.order_id);
-        place_order(&mut kitchen, &region, spec)
+        place_order(&mut kitchen, &router, &region, spec)
             .await
             .expect("create");
         tokio::time::sleep(Duration::from_millis(200)).await;

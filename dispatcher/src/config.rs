@@ -37,6 +37,9 @@ use router::Profile;
 use solver::Weights;
 
 pub use crate::domain::RegionKey;
+pub use security::TlsFiles;
+
+mod security;
 
 /// One configuration variable: its name, its default and what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,6 +223,13 @@ pub const VARIABLES: &[Variable] = &[
     RETENTION_INTERVAL_S,
     SHUTDOWN_GRACE_S,
     LOG_FORMAT,
+    security::AUTH_JWT_SECRET,
+    security::AUTH_JWT_PUBLIC_KEY_FILE,
+    security::AUTH_JWT_ALGORITHM,
+    security::AUTH_JWT_ISSUER,
+    security::AUTH_JWT_AUDIENCE,
+    security::GRPC_TLS_CERT_FILE,
+    security::GRPC_TLS_KEY_FILE,
 ];
 
 /// The longest tenant or region id in [`Config::dispatch_regions`], in bytes.
@@ -384,6 +394,11 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `LOG_FORMAT`: how logs are written.
     pub log_format: LogFormat,
+    /// `AUTH_JWT_*`: how bearer tokens are verified. `None` when no key is given: `serve` then
+    /// refuses to start, and the demo and tests supply their own.
+    pub auth: Option<crate::auth::TokenSettings>,
+    /// `GRPC_TLS_CERT_FILE` and `GRPC_TLS_KEY_FILE`: TLS on the gRPC port; `None` for plaintext.
+    pub grpc_tls: Option<TlsFiles>,
 }
 
 impl Config {
@@ -460,6 +475,8 @@ impl Config {
             retention_interval: sources.seconds(&RETENTION_INTERVAL_S, 60, None)?,
             shutdown_grace: sources.seconds(&SHUTDOWN_GRACE_S, 0, Some(3600))?,
             log_format: sources.log_format(&LOG_FORMAT)?,
+            auth: sources.token_settings()?,
+            grpc_tls: sources.grpc_tls()?,
         })
     }
 

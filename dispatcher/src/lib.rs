@@ -33,6 +33,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod bus;
 pub mod clock;
 pub mod config;

@@ -52,6 +52,26 @@ enum Command {
     /// The support CLI: looks orders and couriers up and overrides the planner, through the
     /// service's gRPC support API.
     Ctl(dispatcher::ctl::CtlArgs),
+    /// Mints a bearer token with the shared secret in AUTH_JWT_SECRET (and the AUTH_JWT_ALGORITHM,
+    /// _ISSUER and _AUDIENCE that `serve` checks), and prints it. Where tokens are signed by an
+    /// identity service with a private key, that service issues them instead.
+    Token {
+        /// What the bearer is: courier, kitchen, support or admin.
+        #[arg(long)]
+        role: dispatcher::auth::Role,
+        /// The bearer's tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The courier's or kitchen's id, or the operator's.
+        #[arg(long)]
+        subject: String,
+        /// Hours until the token expires.
+        #[arg(long, default_value_t = 8)]
+        hours: u64,
+        /// A TOML file with the AUTH_JWT_* keys, as for `serve`.
+        #[arg(long, env = "DISPATCH_CONFIG")]
+        config: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,7 +154,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The demo and the support CLI print their own output; the service logs what it does.
     let default_level = match cli.command {
-        None | Some(Command::Demo(_) | Command::Ctl(_)) => "warn",
+        None | Some(Command::Demo(_) | Command::Ctl(_) | Command::Token { .. }) => "warn",
         Some(_) => "info",
     };
     tracing_subscriber::fmt()
@@ -178,6 +198,28 @@ async fn main() -> anyhow::Result<()> {
             amqp_url,
             regions,
         }) => setup(&database_url, &amqp_url, &regions).await,
+        Some(Command::Token {
+            role,
+            tenant,
+            subject,
+            hours,
+            config,
+        }) => {
+            let config = dispatcher::config::Config::from_env_and_file(config.as_deref())?;
+            let settings = config.auth.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no AUTH_JWT_SECRET: a token can be minted only with the shared secret"
+                )
+            })?;
+            let token = dispatcher::auth::Issuer::new(&settings)?.mint(
+                &tenant,
+                role,
+                &subject,
+                std::time::Duration::from_secs(hours.saturating_mul(3600)),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
         Some(Command::Ctl(args)) => match dispatcher::ctl::run(args).await {
             Ok(text) => {
                 print!("{text}");

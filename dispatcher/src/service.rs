@@ -49,6 +49,24 @@ pub enum StartError {
     /// The broker could not be reached.
     #[error("broker: {0}")]
     Bus(#[from] bus::BusError),
+    /// No key to verify tokens with: the service never runs open.
+    #[error(
+        "no token key: set AUTH_JWT_SECRET (HMAC) or AUTH_JWT_PUBLIC_KEY_FILE (the issuer's \
+         public key); every gRPC call must carry a bearer token"
+    )]
+    NoTokenKey,
+    /// The token key does not suit the algorithm.
+    #[error("token key: {0}")]
+    Auth(#[from] crate::auth::AuthError),
+    /// A TLS file could not be read.
+    #[error("tls file {path}: {source}")]
+    Tls {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A shutdown signal every task can wait on.
@@ -102,6 +120,8 @@ impl Running {
         clock: Arc<dyn Clock>,
         travel: TravelModel,
     ) -> Result<Self, StartError> {
+        // Checked first: a service that would answer anyone must not start at all.
+        let security = grpc_security(config)?;
         let (stop, stop_rx) = watch::channel(false);
         let shutdown = Shutdown(stop_rx);
         let mut tasks = JoinSet::new();
@@ -215,7 +235,8 @@ impl Running {
         let grpc_core = core.clone();
         let grpc_shutdown = shutdown.clone();
         tasks.spawn(async move {
-            if let Err(error) = crate::grpc::serve(grpc_core, listener, grpc_shutdown.wait()).await
+            if let Err(error) =
+                crate::grpc::serve(grpc_core, listener, security, grpc_shutdown.wait()).await
             {
                 tracing::error!(%error, "grpc server stopped with an error");
             }
@@ -268,6 +289,27 @@ impl Running {
         }
         tracing::info!("stopped");
     }
+}
+
+/// The token verifier and TLS identity of the gRPC port.
+fn grpc_security(config: &Config) -> Result<crate::grpc::Security, StartError> {
+    let settings = config.auth.as_ref().ok_or(StartError::NoTokenKey)?;
+    let verifier = Arc::new(crate::auth::Verifier::new(settings)?);
+    let tls = match &config.grpc_tls {
+        Some(files) => {
+            let read = |path: &std::path::Path| {
+                std::fs::read(path).map_err(|source| StartError::Tls {
+                    path: path.display().to_string(),
+                    source,
+                })
+            };
+            let identity =
+                tonic::transport::Identity::from_pem(read(&files.cert)?, read(&files.key)?);
+            Some(tonic::transport::ServerTlsConfig::new().identity(identity))
+        }
+        None => None,
+    };
+    Ok(crate::grpc::Security { verifier, tls })
 }
 
 async fn run_timers(core: Arc<Core>, shutdown: Shutdown) {

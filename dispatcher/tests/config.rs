@@ -454,3 +454,95 @@ fn missing_config_file_is_named() {
     );
     assert!(error.to_string().contains(&path.display().to_string()));
 }
+
+/// A file that exists everywhere the tests run and is neither a key nor a certificate.
+const A_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+
+#[test]
+fn a_token_key_is_one_secret_or_one_public_key_that_suits_the_algorithm() {
+    assert_eq!(Config::defaults().auth, None);
+    let secret = "a shared secret of thirty-two bytes!";
+    let config = from_env(&[("AUTH_JWT_SECRET", secret), ("AUTH_JWT_ISSUER", "idp")]).unwrap();
+    let auth = config.auth.expect("settings");
+    assert_eq!(auth.algorithm, dispatcher::auth::Algorithm::HS256);
+    assert_eq!(auth.issuer.as_deref(), Some("idp"));
+    assert_eq!(auth.audience, None);
+    // The secret never shows in an error or a debug print.
+    assert!(!format!("{auth:?}").contains(secret));
+
+    let short = from_env(&[("AUTH_JWT_SECRET", "hunter2")]).unwrap_err();
+    let text = short.to_string();
+    assert!(text.starts_with("AUTH_JWT_SECRET=*** "), "{text}");
+    assert!(text.contains("at least 32 bytes"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+
+    let rsa_with_secret =
+        from_env(&[("AUTH_JWT_SECRET", secret), ("AUTH_JWT_ALGORITHM", "RS256")]).unwrap_err();
+    assert!(
+        rsa_with_secret.to_string().contains("needs a public key"),
+        "{rsa_with_secret}"
+    );
+    let unknown =
+        from_env(&[("AUTH_JWT_SECRET", secret), ("AUTH_JWT_ALGORITHM", "none")]).unwrap_err();
+    assert!(
+        unknown.to_string().starts_with("AUTH_JWT_ALGORITHM=none"),
+        "{unknown}"
+    );
+
+    let missing = from_env(&[("AUTH_JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem")]).unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .starts_with("AUTH_JWT_PUBLIC_KEY_FILE=/nonexistent/key.pem"),
+        "{missing}"
+    );
+    let both = from_env(&[
+        ("AUTH_JWT_SECRET", secret),
+        ("AUTH_JWT_PUBLIC_KEY_FILE", A_FILE),
+    ])
+    .unwrap_err();
+    assert!(both.to_string().contains("one key"), "{both}");
+
+    // A file that is not a key for the algorithm is refused at start-up, naming the variable.
+    let not_a_key = from_env(&[
+        ("AUTH_JWT_PUBLIC_KEY_FILE", A_FILE),
+        ("AUTH_JWT_ALGORITHM", "EdDSA"),
+    ])
+    .unwrap_err();
+    assert!(
+        not_a_key
+            .to_string()
+            .starts_with("AUTH_JWT_PUBLIC_KEY_FILE="),
+        "{not_a_key}"
+    );
+}
+
+#[test]
+fn tls_takes_a_certificate_and_a_key_together() {
+    assert_eq!(Config::defaults().grpc_tls, None);
+    let half = from_env(&[("GRPC_TLS_CERT_FILE", A_FILE)]).unwrap_err();
+    assert!(
+        half.to_string().contains("together with GRPC_TLS_KEY_FILE"),
+        "{half}"
+    );
+    let missing = from_env(&[
+        ("GRPC_TLS_CERT_FILE", A_FILE),
+        ("GRPC_TLS_KEY_FILE", "/nonexistent/key.pem"),
+    ])
+    .unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .starts_with("GRPC_TLS_KEY_FILE=/nonexistent/key.pem"),
+        "{missing}"
+    );
+    let both = from_env(&[
+        ("GRPC_TLS_CERT_FILE", A_FILE),
+        ("GRPC_TLS_KEY_FILE", A_FILE),
+    ])
+    .unwrap();
+    assert_eq!(
+        both.grpc_tls.map(|tls| tls.key),
+        Some(PathBuf::from(A_FILE))
+    );
+}

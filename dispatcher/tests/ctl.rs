@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Duration};
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use clap::Parser as _;
 use dispatcher::{
+    auth::{Bearer, Issuer, Role, Secret, TokenSettings},
     clock::WallClock,
     config::Config,
     ctl::{CtlArgs, CtlError, run},
@@ -34,9 +35,28 @@ struct Cli {
     ctl: CtlArgs,
 }
 
-/// Runs `dispatcher ctl --addr ADDR --utc ARGS...` and returns its output or error.
+/// The token settings of the test service.
+fn token_settings() -> TokenSettings {
+    TokenSettings::shared_secret(Secret::new(*b"the ctl tests' shared token secret").unwrap())
+}
+
+/// A token for `subject` in `role` of `tenant`.
+fn token(tenant: &str, role: Role, subject: &str) -> String {
+    Issuer::new(&token_settings())
+        .unwrap()
+        .mint(tenant, role, subject, Duration::from_secs(3600))
+        .unwrap()
+}
+
+/// Runs `dispatcher ctl --addr ADDR --utc --token T ARGS...` as support operator `ann` of the
+/// demo tenant, and returns its output or error.
 async fn ctl(addr: &str, args: &[&str]) -> Result<String, CtlError> {
-    let line = ["ctl", "--addr", addr, "--utc"]
+    ctl_as(&token("demo", Role::Support, "ann"), addr, args).await
+}
+
+/// [`ctl`] with the token given.
+async fn ctl_as(token: &str, addr: &str, args: &[&str]) -> Result<String, CtlError> {
+    let line = ["ctl", "--addr", addr, "--utc", "--token", token]
         .into_iter()
         .chain(args.iter().copied());
     let cli = Cli::try_parse_from(line).expect("the command line parses");
@@ -57,6 +77,7 @@ async fn start() -> (Running, String) {
     assert!(config.database_url.is_none() && config.amqp_url.is_none());
     config.grpc_addr = "127.0.0.1:0".parse().unwrap();
     config.metrics_addr = "127.0.0.1:0".parse().unwrap();
+    config.auth = Some(token_settings());
     let running = Running::start(&config, Arc::new(WallClock), TravelModel::straight())
         .await
         .expect("the service starts");
@@ -95,9 +116,13 @@ async fn create_order(url: &str, id: &str) {
         }),
         ..Default::default()
     };
-    KitchenServiceClient::connect(url.to_owned())
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
         .await
-        .expect("kitchen client connects")
+        .expect("kitchen client connects");
+    let kitchen = Bearer::new(&token("demo", Role::Kitchen, "k-1")).unwrap();
+    KitchenServiceClient::with_interceptor(channel, kitchen)
         .create_order(pb::CreateOrderRequest {
             scope: Some(pb::Scope {
                 tenant_id: "demo".into(),
@@ -154,18 +179,16 @@ async fn an_order_is_looked_up_held_released_and_cancelled() {
     assert!(text.starts_with("order o-1 released\n"), "{text}");
     assert_eq!(field(&text, "held"), "no");
 
-    let text = ok(
-        &url,
-        &[
-            "cancel",
-            "o-1",
-            "--operator",
-            "bob",
-            "--reason",
-            "duplicate",
-        ],
-    )
-    .await;
+    // An operator acts in its own name only: ann may not sign as bob, and bob's token signs as
+    // bob without saying so.
+    let error = ctl(&url, &["cancel", "o-1", "--operator", "bob"])
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Some(Code::PermissionDenied), "{error}");
+    let bob = token("demo", Role::Support, "bob");
+    let text = ctl_as(&bob, &url, &["cancel", "o-1", "--reason", "duplicate"])
+        .await
+        .expect("bob cancels");
     assert!(text.starts_with("order o-1 cancelled\n"), "{text}");
     assert!(
         field(&text, "state").starts_with("cancelled, since "),
@@ -323,9 +346,13 @@ async fn courier_on_shift(url: &str, courier_id: &str) -> tokio::sync::mpsc::Sen
     ))
     .await
     .unwrap();
-    let mut down = CourierServiceClient::connect(url.to_owned())
-        .await
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
         .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let courier = Bearer::new(&token("demo", Role::Courier, courier_id)).unwrap();
+    let mut down = CourierServiceClient::with_interceptor(channel, courier)
         .session(ReceiverStream::new(rx))
         .await
         .expect("the session opens")
@@ -393,6 +420,33 @@ async fn a_courier_and_its_track_read_back() {
     assert_eq!(
         error.to_string(),
         "invalid argument: to: must be after from"
+    );
+
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missing_or_foreign_token_is_one_line_error() {
+    let (running, url) = start().await;
+    create_order(&url, "o-1").await;
+
+    for missing in ["", "  "] {
+        let error = ctl_as(missing, &url, &["order", "o-1"]).await.unwrap_err();
+        assert!(matches!(error, CtlError::NoToken), "{error}");
+        assert!(error.to_string().contains("DISPATCH_TOKEN"), "{error}");
+    }
+    let error = ctl_as("not-a-jwt", &url, &["order", "o-1"])
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Some(Code::Unauthenticated), "{error}");
+    let courier = token("demo", Role::Courier, "c-1");
+    let error = ctl_as(&courier, &url, &["order", "o-1"]).await.unwrap_err();
+    assert_eq!(error.code(), Some(Code::PermissionDenied), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("permission denied: courier c-1 of tenant demo may not read orders"),
+        "{error}"
     );
 
     running.shutdown().await;

@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use proto::dispatch::v1::{self as pb, support_service_client::SupportServiceClient};
-use tonic::transport::{Channel, Endpoint};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Certificate, Channel, ClientTlsConfig, Endpoint},
+};
 
 use super::error::{CtlError, chain};
-use crate::domain::convert::time_to_proto;
+use crate::{auth::Bearer, domain::convert::time_to_proto};
 
 /// How long to wait for the connection before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,7 +31,7 @@ pub(crate) struct Operator {
 /// A connected support client for one tenant and region.
 #[derive(Debug, Clone)]
 pub(crate) struct Support {
-    client: SupportServiceClient<Channel>,
+    client: SupportServiceClient<InterceptedService<Channel, Bearer>>,
     scope: pb::Scope,
 }
 
@@ -42,16 +45,37 @@ pub(crate) fn url_of(addr: &str) -> String {
 }
 
 impl Support {
-    /// Connects to the dispatcher at `addr` for requests in `tenant`/`region`.
-    pub(crate) async fn connect(addr: &str, tenant: &str, region: &str) -> Result<Self, CtlError> {
-        let url = url_of(addr);
-        let endpoint = Endpoint::from_shared(url.clone())
+    /// Connects to the dispatcher at `addr` for requests in `tenant`/`region`, sending `token`
+    /// with each; over TLS trusting `ca_cert` if given.
+    pub(crate) async fn connect(
+        addr: &str,
+        tenant: &str,
+        region: &str,
+        token: &str,
+        ca_cert: Option<&std::path::Path>,
+    ) -> Result<Self, CtlError> {
+        let bearer = Bearer::new(token).map_err(|_| {
+            CtlError::BadCredentials("the token has characters a header cannot carry".to_owned())
+        })?;
+        let url = match ca_cert {
+            Some(_) => url_of(addr).replacen("http://", "https://", 1),
+            None => url_of(addr),
+        };
+        let mut endpoint = Endpoint::from_shared(url.clone())
             .map_err(|error| CtlError::BadAddress {
                 addr: addr.to_owned(),
                 reason: chain(&error),
             })?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT);
+        if let Some(path) = ca_cert {
+            let pem = std::fs::read(path).map_err(|error| {
+                CtlError::BadCredentials(format!("cannot read {}: {error}", path.display()))
+            })?;
+            endpoint = endpoint
+                .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
+                .map_err(|error| CtlError::BadCredentials(chain(&error)))?;
+        }
         let channel = endpoint
             .connect()
             .await
@@ -60,7 +84,7 @@ impl Support {
                 reason: chain(&error),
             })?;
         Ok(Self {
-            client: SupportServiceClient::new(channel),
+            client: SupportServiceClient::with_interceptor(channel, bearer),
             scope: pb::Scope {
                 tenant_id: tenant.to_owned(),
                 region_id: region.to_owned(),

@@ -21,6 +21,15 @@ pub enum CtlError {
         /// The transport's reason, causes included (e.g. "connection refused").
         reason: String,
     },
+    /// No bearer token was given.
+    #[error(
+        "no token: pass --token or set DISPATCH_TOKEN (`dispatcher token --role support \
+         --tenant T --subject YOU` mints one where AUTH_JWT_SECRET is known)"
+    )]
+    NoToken,
+    /// The token or CA file cannot be used.
+    #[error("{0}")]
+    BadCredentials(String),
     /// The dispatcher answered the request with an error status.
     #[error("{}", status_line(*code, message))]
     Status {
@@ -36,7 +45,10 @@ impl CtlError {
     pub fn code(&self) -> Option<Code> {
         match self {
             CtlError::Status { code, .. } => Some(*code),
-            CtlError::BadAddress { .. } | CtlError::Unreachable { .. } => None,
+            CtlError::BadAddress { .. }
+            | CtlError::Unreachable { .. }
+            | CtlError::NoToken
+            | CtlError::BadCredentials(_) => None,
         }
     }
 }

@@ -54,6 +54,13 @@ pub struct CtlArgs {
     /// Show times in UTC instead of the local time zone.
     #[arg(long, global = true)]
     pub utc: bool,
+    /// The support (or admin) bearer token; `dispatcher token --role support ...` mints one with
+    /// a shared secret.
+    #[arg(long, global = true, env = "DISPATCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM certificate of the authority that signed the server's certificate; turns TLS on.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: CtlCommand,
@@ -163,15 +170,19 @@ pub struct OverrideArgs {
     /// Why, free text, at most 512 bytes.
     #[arg(long, default_value = "via dispatcher ctl")]
     pub reason: String,
-    /// Who: the support operator's id; default: the OS user, else "ctl".
-    #[arg(long, default_value_t = default_operator())]
-    pub operator: String,
+    /// Who: the support operator's id, which the service requires to be the token's subject;
+    /// default: the token's subject.
+    #[arg(long)]
+    pub operator: Option<String>,
 }
 
 impl OverrideArgs {
-    fn operator(&self) -> Operator {
+    fn operator(&self, token: &str) -> Operator {
         Operator {
-            id: self.operator.clone(),
+            id: self
+                .operator
+                .clone()
+                .unwrap_or_else(|| token_subject(token).unwrap_or_default()),
             reason: self.reason.clone(),
         }
     }
@@ -184,7 +195,20 @@ impl OverrideArgs {
 pub async fn run(args: CtlArgs) -> Result<String, CtlError> {
     let now = Utc::now();
     let clock = Clock::new(now, args.utc);
-    let mut support = Support::connect(&args.addr, &args.tenant, &args.region).await?;
+    let token = args
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or(CtlError::NoToken)?;
+    let mut support = Support::connect(
+        &args.addr,
+        &args.tenant,
+        &args.region,
+        token,
+        args.ca_cert.as_deref(),
+    )
+    .await?;
     let text = match &args.command {
         CtlCommand::Order { id } => render::order_status(&support.order(id).await?, &clock),
         CtlCommand::OrderHistory { id } => render::history(id, &support.history(id).await?, &clock),
@@ -202,23 +226,25 @@ pub async fn run(args: CtlArgs) -> Result<String, CtlError> {
         }
         CtlCommand::Explain { id } => render::explain(&support.explain(id).await?, &clock),
         CtlCommand::Reassign { id, to, by } => {
-            let status = support.reassign(id, to, &by.operator()).await?;
+            let status = support.reassign(id, to, &by.operator(token)).await?;
             render::overridden(&format!("reassigned to {to}"), &status, &clock)
         }
         CtlCommand::Pin { id, courier, by } => {
-            let status = support.pin(id, courier.as_deref(), &by.operator()).await?;
+            let status = support
+                .pin(id, courier.as_deref(), &by.operator(token))
+                .await?;
             render::overridden("pinned", &status, &clock)
         }
         CtlCommand::Hold { id, until, by } => {
-            let status = support.hold(id, *until, &by.operator()).await?;
+            let status = support.hold(id, *until, &by.operator(token)).await?;
             render::overridden("held", &status, &clock)
         }
         CtlCommand::Release { id, by } => {
-            let status = support.release(id, &by.operator()).await?;
+            let status = support.release(id, &by.operator(token)).await?;
             render::overridden("released", &status, &clock)
         }
         CtlCommand::Cancel { id, by } => {
-            let status = support.cancel(id, &by.operator()).await?;
+            let status = support.cancel(id, &by.operator(token)).await?;
             render::overridden("cancelled", &status, &clock)
         }
     };
@@ -241,14 +267,12 @@ fn default_scope() -> (String, String) {
         )
 }
 
-/// The OS user (`USER`, else `USERNAME`), else "ctl".
-fn default_operator() -> String {
-    ["USER", "USERNAME"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .map(|user| user.trim().to_owned())
-        .find(|user| !user.is_empty())
-        .unwrap_or_else(|| "ctl".to_owned())
+/// The `sub` claim of a token, read without checking the signature: only a default for
+/// `--operator`, which the service checks against the verified token anyway.
+fn token_subject(token: &str) -> Option<String> {
+    jsonwebtoken::dangerous::insecure_decode_claims::<crate::auth::Claims>(token)
+        .ok()
+        .map(|claims| claims.sub)
 }
 
 /// An RFC 3339 time, e.g. "2025-03-01T12:00:00Z" or "2025-03-01T13:00:00+01:00", as UTC.
@@ -296,8 +320,34 @@ mod tests {
         };
         assert_eq!(id, "o-1");
         assert_eq!(until, None);
-        assert!(!by.operator.is_empty());
+        assert_eq!(by.operator, None);
         assert_eq!(by.reason, "via dispatcher ctl");
+    }
+
+    #[test]
+    fn the_operator_defaults_to_the_tokens_subject() {
+        let settings = crate::auth::TokenSettings::shared_secret(
+            crate::auth::Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap(),
+        );
+        let token = crate::auth::Issuer::new(&settings)
+            .unwrap()
+            .mint(
+                "acme",
+                crate::auth::Role::Support,
+                "op-7",
+                std::time::Duration::from_secs(60),
+            )
+            .unwrap();
+        let by = OverrideArgs {
+            reason: "r".into(),
+            operator: None,
+        };
+        assert_eq!(by.operator(&token).id, "op-7");
+        let named = OverrideArgs {
+            reason: "r".into(),
+            operator: Some("ann".into()),
+        };
+        assert_eq!(named.operator(&token).id, "ann");
     }
 
     #[test]
@@ -339,8 +389,8 @@ mod tests {
         };
         assert_eq!(to, "c-2");
         assert_eq!(
-            (by.operator.as_str(), by.reason.as_str()),
-            ("ann", "closer")
+            (by.operator.as_deref(), by.reason.as_str()),
+            (Some("ann"), "closer")
         );
         assert!(Cli::try_parse_from(["ctl", "reassign", "o-1"]).is_err());
     }

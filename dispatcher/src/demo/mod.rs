@@ -17,7 +17,10 @@ use proto::dispatch::v1::{
 };
 
 use self::{kpi::Kpis, map::CityMap};
+use anyhow::Context as _;
+
 use crate::{
+    auth::{Bearer, Issuer, Role, Secret, TokenSettings},
     clock::{Clock, ScaledClock},
     config::Config,
     domain::{OrderState, RegionKey, Vehicle},
@@ -84,6 +87,9 @@ pub struct DemoOutcome {
 /// The vehicles of the demo's couriers, in turn.
 const VEHICLES: [Vehicle; 3] = [Vehicle::Bicycle, Vehicle::Scooter, Vehicle::Car];
 
+/// How long the tokens the demo mints stay valid.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
 /// Runs the demo with `config` (its store and bus settings apply; the default is embedded).
 pub async fn run(config: &Config, options: &DemoOptions) -> anyhow::Result<DemoOutcome> {
     let region = config
@@ -108,7 +114,20 @@ pub async fn run(config: &Config, options: &DemoOptions) -> anyhow::Result<DemoO
     let start = Utc::now();
     let clock = ScaledClock::new(start, options.speed_up);
     let travel = TravelModel::with_networks(city.networks.clone());
-    let running = Running::start(config, Arc::new(clock), travel).await?;
+    // The service never runs open: without a configured key, the demo makes one up and mints
+    // every simulated app's token with it.
+    let mut config = config.clone();
+    let settings = config
+        .auth
+        .get_or_insert_with(|| TokenSettings::shared_secret(Secret::random()))
+        .clone();
+    let issuer = Issuer::new(&settings)
+        .context("the demo mints its apps' tokens, so it needs AUTH_JWT_SECRET or no key at all")?;
+    let token = |role: Role, subject: &str| -> anyhow::Result<Bearer> {
+        let minted = issuer.mint(&region.tenant_id, role, subject, TOKEN_LIFETIME)?;
+        Ok(Bearer::new(&minted)?)
+    };
+    let running = Running::start(&config, Arc::new(clock), travel).await?;
     let endpoint = format!("http://{}", running.grpc_addr);
     let channel = tonic::transport::Endpoint::from_shared(endpoint)?
         .connect()
@@ -165,12 +184,20 @@ pub async fn run(config: &Config, options: &DemoOptions) -> anyhow::Result<DemoO
             seed: options.seed.wrapping_add(i as u64),
             road: city.network(vehicle).cloned(),
         };
-        let client = CourierServiceClient::new(channel.clone());
+        let client = CourierServiceClient::with_interceptor(
+            channel.clone(),
+            token(Role::Courier, &plan.courier_id)?,
+        );
         couriers.spawn(courier::run(client, plan, clock, until, events.clone()));
     }
 
-    // Orders arrive evenly over the run.
+    // Orders arrive evenly over the run, each placed by its own kitchen.
     let mut kitchen = KitchenServiceClient::new(channel.clone());
+    let kitchen_tokens = stream
+        .restaurants
+        .iter()
+        .map(|r| Ok((r.kitchen_id.clone(), token(Role::Kitchen, &r.kitchen_id)?)))
+        .collect::<anyhow::Result<std::collections::HashMap<_, _>>>()?;
     let gap = TimeDelta::milliseconds(options.minutes * 60_000 / options.orders.max(1) as i64);
     let mut status = tokio::time::interval(Duration::from_secs(2));
     let line = StatusLine::new();
@@ -182,7 +209,11 @@ pub async fn run(config: &Config, options: &DemoOptions) -> anyhow::Result<DemoO
                 let spec = stream.order(n, clock.now());
                 events.order_created(&spec.order_id);
                 first_order.get_or_insert_with(|| spec.order_id.clone());
-                if let Err(status) = place_order(&mut kitchen, &region, spec).await {
+                let placed = match kitchen_tokens.get(&spec.kitchen_id) {
+                    Some(bearer) => place_order(&mut kitchen, bearer, &region, spec).await,
+                    None => Err(tonic::Status::internal("no token for the order's kitchen")),
+                };
+                if let Err(status) = placed {
                     line.note(&format!("order {n} refused: {}", status.message()));
                 }
                 n += 1;
@@ -242,6 +273,14 @@ pub async fn run(config: &Config, options: &DemoOptions) -> anyhow::Result<DemoO
             "the service keeps running on {}; Ctrl-C stops it. Try, from another terminal:",
             running.grpc_addr
         );
+        // A support token for the demo's tenant, good for the rest of the working day.
+        let support = issuer.mint(
+            &region.tenant_id,
+            Role::Support,
+            "demo-operator",
+            TOKEN_LIFETIME,
+        )?;
+        println!("  export DISPATCH_TOKEN={support}");
         let addr = format!("--addr http://{}", running.grpc_addr);
         let order = first_order.unwrap_or_default();
         let scope = format!(

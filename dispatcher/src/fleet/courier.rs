@@ -11,10 +11,10 @@ use proto::dispatch::v1::{
 use router::geo::{LatLng, haversine_m};
 use tokio::sync::mpsc;
 use tokio_stream::{StreamExt as _, wrappers::ReceiverStream};
-use tonic::transport::Channel;
 
 use super::Events;
 use crate::{
+    auth::BearerChannel,
     clock::{Clock, ScaledClock},
     domain::{
         RegionKey, Vehicle,
@@ -285,7 +285,7 @@ impl App {
 
 /// Runs one courier until `until` (simulated) or until the stream fails; returns its tally.
 pub async fn run(
-    mut client: CourierServiceClient<Channel>,
+    mut client: CourierServiceClient<BearerChannel>,
     plan: CourierPlan,
     clock: ScaledClock,
     until: DateTime<Utc>,

@@ -5,9 +5,12 @@ use proto::dispatch::v1::{self as pb, kitchen_service_client::KitchenServiceClie
 use router::geo::LatLng;
 use tonic::transport::Channel;
 
-use crate::domain::{
-    RegionKey,
-    convert::{latlng_to_proto, time_to_proto},
+use crate::{
+    auth::Bearer,
+    domain::{
+        RegionKey,
+        convert::{latlng_to_proto, time_to_proto},
+    },
 };
 
 /// A restaurant.
@@ -119,17 +122,17 @@ impl OrderStream {
     }
 }
 
-/// Submits one order over gRPC.
+/// Submits one order over gRPC, as the kitchen whose token is `kitchen`.
 pub async fn place_order(
     client: &mut KitchenServiceClient<Channel>,
+    kitchen: &Bearer,
     region: &RegionKey,
     spec: pb::OrderSpec,
 ) -> Result<pb::CreateOrderResponse, tonic::Status> {
-    Ok(client
-        .create_order(pb::CreateOrderRequest {
-            scope: Some(region.to_scope()),
-            order: Some(spec),
-        })
-        .await?
-        .into_inner())
+    let mut request = tonic::Request::new(pb::CreateOrderRequest {
+        scope: Some(region.to_scope()),
+        order: Some(spec),
+    });
+    kitchen.authorize(&mut request);
+    Ok(client.create_order(request).await?.into_inner())
 }

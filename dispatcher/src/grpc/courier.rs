@@ -20,8 +20,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::Stopping;
+use super::{Stopping, scope::region_of};
 use crate::{
+    auth::caller_of,
     core::{Core, CourierCommand, Reply, Speaker},
     domain::ValidationError,
 };
@@ -51,6 +52,7 @@ impl CourierService for CourierApi {
         &self,
         request: Request<Streaming<pb::CourierUp>>,
     ) -> Result<Response<Self::SessionStream>, Status> {
+        let caller = caller_of(&request)?;
         let mut up = request.into_inner();
         let mut stopping = self.stopping.clone();
         let first = tokio::select! {
@@ -78,6 +80,9 @@ impl CourierService for CourierApi {
             }))) => hello,
             Ok(Ok(Some(_))) => return Err(Status::invalid_argument("first message must be hello")),
         };
+        // A courier streams only as itself: its offers and route go down this stream alone.
+        let region = region_of(hello.scope.as_ref(), &self.core)?;
+        caller.may_be_courier(&region.tenant_id, &hello.courier_id)?;
         // The session runs on its own task from Hello on, so that a Hello the core has applied is
         // always either handed to the caller or closed again.
         let (opened_tx, opened_rx) = oneshot::channel();

@@ -13,6 +13,7 @@ use super::{
     scope::{MAX_REASON_BYTES, invalid, region_of, required_id},
 };
 use crate::{
+    auth::{Caller, caller_of},
     core::{Core, EtaUpdate, txn::pickup_eta},
     domain::{
         Actor, RegionKey,
@@ -46,9 +47,11 @@ impl KitchenService for KitchenApi {
         &self,
         request: Request<pb::CreateOrderRequest>,
     ) -> Result<Response<pb::CreateOrderResponse>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
         let region = region_of(request.scope.as_ref(), &self.core)?;
         let spec = order_spec_from_proto(request.order.as_ref()).map_err(invalid)?;
+        caller.may_act_for_kitchen(&region.tenant_id, &spec.kitchen_id, "create this order")?;
         self.core.metrics().message_received(SOURCE, "order_placed");
         let actor = Actor::Kitchen(spec.kitchen_id.clone());
         let core = self.core.clone();
@@ -68,16 +71,24 @@ impl KitchenService for KitchenApi {
         &self,
         request: Request<pb::ReviseReadyTimeRequest>,
     ) -> Result<Response<pb::ReviseReadyTimeResponse>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
         let region = region_of(request.scope.as_ref(), &self.core)?;
         required_id("order_id", &request.order_id)?;
         let ready_at = time_from_proto("ready_at", request.ready_at.as_ref()).map_err(invalid)?;
+        let actor = owning_kitchen(
+            &self.core,
+            &caller,
+            &region,
+            &request.order_id,
+            "revise this order",
+        )
+        .await?;
         self.core
             .metrics()
             .message_received(SOURCE, "ready_time_revised");
         let core = self.core.clone();
         let (order, applied) = run_to_completion(async move {
-            let actor = kitchen_of(&core, &region, &request.order_id).await;
             core.revise_ready_time(
                 &region,
                 &request.order_id,
@@ -99,16 +110,24 @@ impl KitchenService for KitchenApi {
         &self,
         request: Request<pb::CancelOrderRequest>,
     ) -> Result<Response<pb::CancelOrderResponse>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
         let region = region_of(request.scope.as_ref(), &self.core)?;
         required_id("order_id", &request.order_id)?;
         check_text("reason", &request.reason, MAX_REASON_BYTES).map_err(invalid)?;
+        let actor = owning_kitchen(
+            &self.core,
+            &caller,
+            &region,
+            &request.order_id,
+            "cancel this order",
+        )
+        .await?;
         self.core
             .metrics()
             .message_received(SOURCE, "order_cancelled");
         let core = self.core.clone();
         let order = run_to_completion(async move {
-            let actor = kitchen_of(&core, &region, &request.order_id).await;
             core.cancel_order(&region, &request.order_id, &request.reason, actor, None)
                 .await
         })
@@ -124,9 +143,15 @@ impl KitchenService for KitchenApi {
         &self,
         request: Request<pb::WatchPickupEtasRequest>,
     ) -> Result<Response<Self::WatchPickupEtasStream>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
         let region = region_of(request.scope.as_ref(), &self.core)?;
         required_id("kitchen_id", &request.kitchen_id)?;
+        caller.may_act_for_kitchen(
+            &region.tenant_id,
+            &request.kitchen_id,
+            "watch this kitchen's pickups",
+        )?;
         // Subscribed before the snapshot is taken, so no change falls between the two.
         let updates = self.core.subscribe_etas();
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
@@ -144,15 +169,35 @@ impl KitchenService for KitchenApi {
     }
 }
 
-/// The kitchen that prepares an order, as the actor of a change it asks for ("unknown" if the
-/// order is not open here, in which case the core refuses the change anyway).
-async fn kitchen_of(core: &Core, region: &RegionKey, order_id: &str) -> Actor {
-    let world = core.world().await;
-    let kitchen_id = world
-        .region(region)
-        .and_then(|r| r.order(order_id))
-        .map_or_else(|| "unknown".to_owned(), |o| o.spec.kitchen_id.clone());
-    Actor::Kitchen(kitchen_id)
+/// The kitchen that prepares an order, as the actor of a change `caller` asks for, once the
+/// caller is found to act for it.
+///
+/// An order not held here is left to the core to refuse (NOT_FOUND), with "unknown" as its
+/// kitchen. An order's kitchen never changes, so checking before the change is as good as during.
+async fn owning_kitchen(
+    core: &Core,
+    caller: &Caller,
+    region: &RegionKey,
+    order_id: &str,
+    action: &'static str,
+) -> Result<Actor, Status> {
+    let kitchen_id = {
+        let world = core.world().await;
+        world
+            .region(region)
+            .and_then(|r| r.order(order_id))
+            .map(|o| o.spec.kitchen_id.clone())
+    };
+    match kitchen_id {
+        Some(kitchen_id) => {
+            caller.may_act_for_kitchen(&region.tenant_id, &kitchen_id, action)?;
+            Ok(Actor::Kitchen(kitchen_id))
+        }
+        None => {
+            caller.may_act_for_kitchen(&region.tenant_id, &caller.subject, action)?;
+            Ok(Actor::Kitchen("unknown".to_owned()))
+        }
+    }
 }
 
 /// One kitchen's pickup-ETA watch: a snapshot of its open orders, then every change.

@@ -20,10 +20,18 @@ use proto::dispatch::v1::{
 };
 use tokio::sync::watch;
 use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
-use tonic::{Status, server::NamedService, transport::Server};
+use tonic::{
+    Status,
+    server::NamedService,
+    service::interceptor::InterceptedService,
+    transport::{Server, ServerTlsConfig},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
-use crate::core::{Core, CoreError};
+use crate::{
+    auth::{Authenticate, Verifier},
+    core::{Core, CoreError},
+};
 
 use courier::CourierApi;
 use kitchen::KitchenApi;
@@ -38,8 +46,21 @@ pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a keepalive ping may go unanswered before the connection is dropped.
 pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Who may connect and how: every dispatch call needs a token `verifier` accepts; `tls`, if set,
+/// is served on the port instead of plaintext.
+#[derive(Debug, Clone)]
+pub struct Security {
+    /// Checks the bearer token of every call to the courier, kitchen and support services.
+    pub verifier: Arc<Verifier>,
+    /// The server's certificate and key.
+    pub tls: Option<ServerTlsConfig>,
+}
+
 /// Serves the courier, kitchen and support services, health and reflection on `listener` until
 /// `shutdown` resolves.
+///
+/// The dispatch services refuse a call without a valid bearer token (`UNAUTHENTICATED`); health
+/// and reflection answer anyone, so load balancers and tooling need no credentials.
 ///
 /// Health reports every service `SERVING` from the start and `NOT_SERVING` as soon as shutdown
 /// begins. Shutdown then ends open courier sessions and ETA watches with `UNAVAILABLE` (apps
@@ -48,17 +69,28 @@ pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 pub async fn serve(
     core: Arc<Core>,
     listener: tokio::net::TcpListener,
+    security: Security,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopping = Stopping(stop_rx);
 
-    let courier = CourierServiceServer::new(CourierApi::new(core.clone(), stopping.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let kitchen = KitchenServiceServer::new(KitchenApi::new(core.clone(), stopping.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let support = SupportServiceServer::new(SupportApi::new(core))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let authenticate = Authenticate::new(security.verifier);
+    let courier = InterceptedService::new(
+        CourierServiceServer::new(CourierApi::new(core.clone(), stopping.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        authenticate.clone(),
+    );
+    let kitchen = InterceptedService::new(
+        KitchenServiceServer::new(KitchenApi::new(core.clone(), stopping.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        authenticate.clone(),
+    );
+    let support = InterceptedService::new(
+        SupportServiceServer::new(SupportApi::new(core))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        authenticate,
+    );
 
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
@@ -93,7 +125,11 @@ pub async fn serve(
         accepted
     });
 
-    Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = security.tls {
+        builder = builder.tls_config(tls)?;
+    }
+    builder
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))

@@ -13,7 +13,8 @@ use super::{
     status_of,
 };
 use crate::{
-    core::{Core, CoreError},
+    auth::{Caller, caller_of},
+    core::{Core, CoreError, support::Override},
     domain::{
         Courier, CourierStatus, DecisionRecord, Fix, Order, OrderState, RegionKey, Unassigned,
         ValidationError,
@@ -44,13 +45,27 @@ impl SupportApi {
         Self { core }
     }
 
+    /// The region a request is for, once `caller` is found to support its tenant.
+    fn region_for(
+        &self,
+        caller: &Caller,
+        scope: Option<&pb::Scope>,
+        action: &'static str,
+    ) -> Result<RegionKey, Status> {
+        let region = region_of(scope, &self.core)?;
+        caller.may_support(&region.tenant_id, action)?;
+        Ok(region)
+    }
+
     /// An order in `region`, checked request fields first.
     async fn order(
         &self,
+        caller: &Caller,
         scope: Option<&pb::Scope>,
         order_id: &str,
+        action: &'static str,
     ) -> Result<(RegionKey, Order), Status> {
-        let region = region_of(scope, &self.core)?;
+        let region = self.region_for(caller, scope, action)?;
         required_id("order_id", order_id)?;
         let order = self
             .core
@@ -67,9 +82,15 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::OrderStatus>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
         let (_, order) = self
-            .order(request.scope.as_ref(), &request.order_id)
+            .order(
+                &caller,
+                request.scope.as_ref(),
+                &request.order_id,
+                "read orders",
+            )
             .await?;
         Ok(Response::new(order.to_proto()))
     }
@@ -78,8 +99,9 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::GetOrderHistoryRequest>,
     ) -> Result<Response<pb::GetOrderHistoryResponse>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "read order histories")?;
         required_id("order_id", &request.order_id)?;
         let history = self
             .core
@@ -106,8 +128,9 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::GetCourierRequest>,
     ) -> Result<Response<pb::CourierState>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "read couriers")?;
         required_id("courier_id", &request.courier_id)?;
         let courier_id = request.courier_id.as_str();
         let in_memory = {
@@ -156,8 +179,9 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::GetCourierTrackRequest>,
     ) -> Result<Response<pb::GetCourierTrackResponse>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "read courier tracks")?;
         required_id("courier_id", &request.courier_id)?;
         let (from, to) =
             track_interval(request.from.as_ref(), request.to.as_ref()).map_err(invalid)?;
@@ -216,9 +240,15 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::ExplainOrderRequest>,
     ) -> Result<Response<pb::ExplainOrderResponse>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
         let (region, order) = self
-            .order(request.scope.as_ref(), &request.order_id)
+            .order(
+                &caller,
+                request.scope.as_ref(),
+                &request.order_id,
+                "explain orders",
+            )
             .await?;
         let decision = self
             .core
@@ -238,11 +268,12 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::ReassignOrderRequest>,
     ) -> Result<Response<pb::OrderStatus>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "reassign orders")?;
         required_id("order_id", &request.order_id)?;
         required_id("to_courier_id", &request.to_courier_id)?;
-        let by = override_of(request.context.as_ref())?;
+        let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
         let order = run_to_completion(async move {
             core.reassign(&region, &request.order_id, &request.to_courier_id, &by)
@@ -256,11 +287,12 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::PinOrderRequest>,
     ) -> Result<Response<pb::OrderStatus>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "pin orders")?;
         required_id("order_id", &request.order_id)?;
         optional_id("courier_id", &request.courier_id)?;
-        let by = override_of(request.context.as_ref())?;
+        let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
         let order = run_to_completion(async move {
             let courier = Some(request.courier_id.as_str()).filter(|id| !id.is_empty());
@@ -274,8 +306,9 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::HoldOrderRequest>,
     ) -> Result<Response<pb::OrderStatus>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "hold orders")?;
         required_id("order_id", &request.order_id)?;
         let until = request
             .until
@@ -291,7 +324,7 @@ impl SupportService for SupportApi {
                 "must be in the future",
             )));
         }
-        let by = override_of(request.context.as_ref())?;
+        let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
         let order =
             run_to_completion(
@@ -305,10 +338,11 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::ReleaseOrderRequest>,
     ) -> Result<Response<pb::OrderStatus>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "release orders")?;
         required_id("order_id", &request.order_id)?;
-        let by = override_of(request.context.as_ref())?;
+        let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
         let order =
             run_to_completion(async move { core.release(&region, &request.order_id, &by).await })
@@ -320,10 +354,11 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::SupportCancelOrderRequest>,
     ) -> Result<Response<pb::OrderStatus>, Status> {
+        let caller = caller_of(&request)?;
         let request = request.into_inner();
-        let region = region_of(request.scope.as_ref(), &self.core)?;
+        let region = self.region_for(&caller, request.scope.as_ref(), "cancel orders")?;
         required_id("order_id", &request.order_id)?;
-        let by = override_of(request.context.as_ref())?;
+        let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
         let order =
             run_to_completion(
@@ -332,6 +367,14 @@ impl SupportService for SupportApi {
             .await?;
         Ok(Response::new(order.to_proto()))
     }
+}
+
+/// Who overrides and why, from a request's context, which must name the caller itself: the
+/// order's history records who did it, so nobody may act in another operator's name.
+fn overrider(caller: &Caller, context: Option<&pb::OverrideContext>) -> Result<Override, Status> {
+    let by = override_of(context)?;
+    caller.may_override_as(&by.operator_id, "override in another operator's name")?;
+    Ok(by)
 }
 
 /// The `CourierState` message of a courier.

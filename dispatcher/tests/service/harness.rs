@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{TimeDelta, Utc};
 use dispatcher::{
+    auth::{Bearer, BearerChannel, Issuer, Role, Secret, TokenSettings},
     clock::WallClock,
     config::Config,
     domain::{
@@ -17,6 +18,7 @@ use dispatcher::{
 };
 use proto::dispatch::v1::{
     self as pb, courier_down::Body, courier_service_client::CourierServiceClient, courier_up,
+    kitchen_service_client::KitchenServiceClient, support_service_client::SupportServiceClient,
 };
 use router::geo::LatLng;
 use tokio::sync::mpsc;
@@ -27,6 +29,33 @@ use crate::common::{self, TestDatabase};
 
 /// How long any single expected event may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The shared secret every test service verifies tokens with.
+pub const SECRET: &[u8] = b"the dispatch test suite's shared token secret";
+
+/// The token settings of every test service.
+pub fn token_settings() -> TokenSettings {
+    TokenSettings::shared_secret(Secret::new(SECRET).unwrap())
+}
+
+/// A bearer token for `subject` in `role`, in the tenant of `region`.
+pub fn token(region: &RegionKey, role: Role, subject: &str) -> Bearer {
+    let minted = Issuer::new(&token_settings())
+        .unwrap()
+        .mint(&region.tenant_id, role, subject, Duration::from_secs(3600))
+        .unwrap();
+    Bearer::new(&minted).unwrap()
+}
+
+/// The kitchen `k-1` (which [`order`] uses) of `region`'s tenant, on `channel`.
+pub fn kitchen(channel: &Channel, region: &RegionKey) -> KitchenServiceClient<BearerChannel> {
+    KitchenServiceClient::with_interceptor(channel.clone(), token(region, Role::Kitchen, "k-1"))
+}
+
+/// Support operator `op-1` of `region`'s tenant, on `channel`.
+pub fn support(channel: &Channel, region: &RegionKey) -> SupportServiceClient<BearerChannel> {
+    SupportServiceClient::with_interceptor(channel.clone(), token(region, Role::Support, "op-1"))
+}
 
 /// A configuration for one test: its own database and tenant, real RabbitMQ, fast planning.
 pub fn config(db: &TestDatabase, region: &RegionKey) -> Config {
@@ -45,6 +74,7 @@ pub fn config(db: &TestDatabase, region: &RegionKey) -> Config {
     config.offer_expiry = Duration::from_secs(30);
     config.position_linger = Duration::from_millis(5);
     config.shutdown_grace = Duration::from_secs(10);
+    config.auth = Some(token_settings());
     config
 }
 
@@ -162,7 +192,8 @@ impl App {
         })
         .await
         .unwrap();
-        let mut down = CourierServiceClient::new(channel)
+        let bearer = token(region, Role::Courier, courier_id);
+        let mut down = CourierServiceClient::with_interceptor(channel, bearer)
             .session(ReceiverStream::new(rx))
             .await
             .expect("session opens")

@@ -21,9 +21,7 @@ use lapin::{
     types::{AMQPValue, FieldTable},
 };
 use prost::Message as _;
-use proto::dispatch::v1::{
-    self as pb, envelope::Payload, kitchen_service_client::KitchenServiceClient,
-};
+use proto::dispatch::v1::{self as pb, envelope::Payload};
 
 /// Declares an exclusive queue bound to `exchange` for everything of `tenant`.
 async fn watch(channel: &AmqpChannel, exchange: &str, tenant: &str) -> lapin::Consumer {
@@ -157,7 +155,7 @@ async fn orders_from_rabbitmq_and_grpc_are_offered_delivered_stored_and_announce
         }),
     );
     publish_order_event(&publisher, &placed).await;
-    let mut kitchen = KitchenServiceClient::new(channel.clone());
+    let mut kitchen = harness::kitchen(&channel, &region);
     let created = kitchen
         .create_order(pb::CreateOrderRequest {
             scope: Some(region.to_scope()),
@@ -243,7 +241,7 @@ async fn a_restart_loses_and_doubles_nothing() {
     let running = start(&config).await;
     let channel = harness::channel(&running).await;
     let mut app = App::connect(channel.clone(), &region, "c-r", at(0.0, 0.0)).await;
-    let mut kitchen = KitchenServiceClient::new(channel.clone());
+    let mut kitchen = harness::kitchen(&channel, &region);
     kitchen
         .create_order(pb::CreateOrderRequest {
             scope: Some(region.to_scope()),
@@ -460,7 +458,7 @@ async fn declined_and_expired_offers_go_to_another_courier() {
     let channel = harness::channel(&running).await;
     let mut near = App::connect(channel.clone(), &region, "c-near", at(0.0, 0.0)).await;
     let mut far = App::connect(channel.clone(), &region, "c-far", at(6_000.0, 0.0)).await;
-    let mut kitchen = KitchenServiceClient::new(channel.clone());
+    let mut kitchen = harness::kitchen(&channel, &region);
     let create = |id: &'static str| pb::CreateOrderRequest {
         scope: Some(region.to_scope()),
         order: Some(order(id, at(20.0, 0.0), at(400.0, 0.0), 0)),

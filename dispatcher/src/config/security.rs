@@ -1,0 +1,159 @@
+//! The variables of who may call and how the gRPC port is protected: token verification and TLS.
+
+use std::path::PathBuf;
+
+use crate::auth::{Algorithm, MIN_SECRET_BYTES, Secret, TokenKey, TokenSettings, Verifier};
+
+use super::{ConfigError, Raw, Sources, Variable, invalid};
+
+pub(super) const AUTH_JWT_SECRET: Variable = Variable {
+    name: "AUTH_JWT_SECRET",
+    default: "",
+    help: "shared secret for HMAC tokens, at least 32 bytes (or AUTH_JWT_PUBLIC_KEY_FILE)",
+};
+pub(super) const AUTH_JWT_PUBLIC_KEY_FILE: Variable = Variable {
+    name: "AUTH_JWT_PUBLIC_KEY_FILE",
+    default: "",
+    help: "PEM public key of the token issuer, for RS*/PS*/ES*/EdDSA tokens",
+};
+pub(super) const AUTH_JWT_ALGORITHM: Variable = Variable {
+    name: "AUTH_JWT_ALGORITHM",
+    default: "HS256",
+    help: "the one signing algorithm accepted: HS256/384/512, RS*, PS*, ES256/384, EdDSA",
+};
+pub(super) const AUTH_JWT_ISSUER: Variable = Variable {
+    name: "AUTH_JWT_ISSUER",
+    default: "",
+    help: "iss claim every token must carry (unset: not checked)",
+};
+pub(super) const AUTH_JWT_AUDIENCE: Variable = Variable {
+    name: "AUTH_JWT_AUDIENCE",
+    default: "",
+    help: "aud claim every token must carry (unset: not checked)",
+};
+pub(super) const GRPC_TLS_CERT_FILE: Variable = Variable {
+    name: "GRPC_TLS_CERT_FILE",
+    default: "",
+    help: "PEM certificate chain for TLS on the gRPC port (with GRPC_TLS_KEY_FILE)",
+};
+pub(super) const GRPC_TLS_KEY_FILE: Variable = Variable {
+    name: "GRPC_TLS_KEY_FILE",
+    default: "",
+    help: "PEM private key for TLS on the gRPC port (with GRPC_TLS_CERT_FILE)",
+};
+
+/// The certificate and key the gRPC port serves TLS with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key of the leaf.
+    pub key: PathBuf,
+}
+
+impl Sources<'_> {
+    /// How tokens are verified; `None` when neither a secret nor a public key is given, which
+    /// `serve` refuses (the demo and tests bring their own).
+    pub(super) fn token_settings(&self) -> Result<Option<TokenSettings>, ConfigError> {
+        let secret = self.optional(&AUTH_JWT_SECRET);
+        let public_key = self.optional(&AUTH_JWT_PUBLIC_KEY_FILE);
+        let algorithm_raw = self.get(&AUTH_JWT_ALGORITHM);
+        let algorithm: Algorithm = algorithm_raw.text.trim().parse().map_err(|_| {
+            invalid(
+                &AUTH_JWT_ALGORITHM,
+                &algorithm_raw,
+                "one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, \
+                 ES384, EdDSA",
+            )
+        })?;
+        let issuer = self.optional(&AUTH_JWT_ISSUER).map(|raw| raw.text);
+        let audience = self.optional(&AUTH_JWT_AUDIENCE).map(|raw| raw.text);
+        let (key, key_var, key_raw) = match (secret, public_key) {
+            (None, None) => return Ok(None),
+            (Some(_), Some(file)) => {
+                return Err(invalid(
+                    &AUTH_JWT_PUBLIC_KEY_FILE,
+                    &file,
+                    "unset when AUTH_JWT_SECRET is set: tokens are checked with one key",
+                ));
+            }
+            (Some(raw), None) => {
+                let masked = Raw {
+                    text: "***".to_owned(),
+                    origin: raw.origin,
+                };
+                let secret = Secret::new(raw.text.into_bytes()).map_err(|_| {
+                    invalid(
+                        &AUTH_JWT_SECRET,
+                        &masked,
+                        format!("a secret of at least {MIN_SECRET_BYTES} bytes"),
+                    )
+                })?;
+                (TokenKey::Secret(secret), &AUTH_JWT_SECRET, masked)
+            }
+            (None, Some(raw)) => {
+                let pem = std::fs::read(raw.text.trim()).map_err(|error| {
+                    invalid(
+                        &AUTH_JWT_PUBLIC_KEY_FILE,
+                        &raw,
+                        format!("a readable PEM file ({error})"),
+                    )
+                })?;
+                (TokenKey::PublicKeyPem(pem), &AUTH_JWT_PUBLIC_KEY_FILE, raw)
+            }
+        };
+        let settings = TokenSettings {
+            algorithm,
+            key,
+            issuer,
+            audience,
+        };
+        // Loading the key now turns a wrong key or algorithm into a start-up error naming it.
+        Verifier::new(&settings).map_err(|error| {
+            invalid(
+                key_var,
+                &key_raw,
+                format!("a key for {algorithm:?}: {error}"),
+            )
+        })?;
+        Ok(Some(settings))
+    }
+
+    /// The TLS files, both or neither.
+    pub(super) fn grpc_tls(&self) -> Result<Option<TlsFiles>, ConfigError> {
+        match (
+            self.optional(&GRPC_TLS_CERT_FILE),
+            self.optional(&GRPC_TLS_KEY_FILE),
+        ) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+                cert: readable_file(&GRPC_TLS_CERT_FILE, cert)?,
+                key: readable_file(&GRPC_TLS_KEY_FILE, key)?,
+            })),
+            (Some(cert), None) => Err(invalid(
+                &GRPC_TLS_CERT_FILE,
+                &cert,
+                "set together with GRPC_TLS_KEY_FILE",
+            )),
+            (None, Some(key)) => Err(invalid(
+                &GRPC_TLS_KEY_FILE,
+                &key,
+                "set together with GRPC_TLS_CERT_FILE",
+            )),
+        }
+    }
+
+    /// A value given and not blank.
+    fn optional(&self, var: &Variable) -> Option<Raw> {
+        self.given(var).filter(|raw| !raw.text.trim().is_empty())
+    }
+}
+
+fn readable_file(var: &Variable, raw: Raw) -> Result<PathBuf, ConfigError> {
+    let path = PathBuf::from(raw.text.trim());
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => Ok(path),
+        Ok(_) => Err(invalid(var, &raw, "a file, not a directory")),
+        Err(error) => Err(invalid(var, &raw, format!("a readable file ({error})"))),
+    }
+}
