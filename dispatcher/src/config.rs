@@ -39,6 +39,7 @@ use solver::Weights;
 pub use crate::domain::RegionKey;
 pub use security::TlsFiles;
 
+mod limits;
 mod security;
 
 /// One configuration variable: its name, its default and what it means.
@@ -230,6 +231,9 @@ pub const VARIABLES: &[Variable] = &[
     security::AUTH_JWT_AUDIENCE,
     security::GRPC_TLS_CERT_FILE,
     security::GRPC_TLS_KEY_FILE,
+    limits::GRPC_MAX_STREAMS,
+    limits::COURIER_MAX_MESSAGES_PER_S,
+    limits::GRPC_REQUEST_TIMEOUT_MS,
 ];
 
 /// The longest tenant or region id in [`Config::dispatch_regions`], in bytes.
@@ -399,6 +403,9 @@ pub struct Config {
     pub auth: Option<crate::auth::TokenSettings>,
     /// `GRPC_TLS_CERT_FILE` and `GRPC_TLS_KEY_FILE`: TLS on the gRPC port; `None` for plaintext.
     pub grpc_tls: Option<TlsFiles>,
+    /// `GRPC_MAX_STREAMS`, `COURIER_MAX_MESSAGES_PER_S`, `GRPC_REQUEST_TIMEOUT_MS`: what one gRPC
+    /// client may take.
+    pub grpc_limits: crate::grpc::Limits,
 }
 
 impl Config {
@@ -477,6 +484,7 @@ impl Config {
             log_format: sources.log_format(&LOG_FORMAT)?,
             auth: sources.token_settings()?,
             grpc_tls: sources.grpc_tls()?,
+            grpc_limits: sources.limits()?,
         })
     }
 

@@ -112,6 +112,12 @@ pub struct Metrics {
     /// From an order being placed to its first offer, seconds.
     pub order_to_offer_seconds: Histogram,
 
+    // gRPC limits.
+    /// Courier sessions and pickup-ETA watches open.
+    pub grpc_streams: Gauge,
+    /// gRPC calls refused for a limit, by `limit` (`too_many_streams`, `courier_rate`).
+    pub grpc_refused: Family<Label1, Counter>,
+
     // Bus.
     /// Reconnections to RabbitMQ.
     pub amqp_reconnects: Counter,
@@ -154,6 +160,8 @@ impl Metrics {
             couriers_connected: Gauge::default(),
             couriers_on_shift: Gauge::default(),
             order_to_offer_seconds: seconds(),
+            grpc_streams: Gauge::default(),
+            grpc_refused: Family::default(),
             amqp_reconnects: Counter::default(),
             outbox_pending: Gauge::default(),
             events_published: Counter::default(),
@@ -272,6 +280,16 @@ impl Metrics {
             m.order_to_offer_seconds,
         );
         r.register(
+            "grpc_streams",
+            "Courier sessions and pickup-ETA watches open",
+            m.grpc_streams,
+        );
+        r.register(
+            "grpc_refused",
+            "gRPC calls refused for a limit, by limit",
+            m.grpc_refused,
+        );
+        r.register(
             "amqp_reconnects",
             "Reconnections to RabbitMQ",
             m.amqp_reconnects,
@@ -312,6 +330,11 @@ impl Metrics {
         self.messages_received
             .get_or_create(&[("source", source), ("kind", kind)])
             .inc();
+    }
+
+    /// Counts one gRPC call refused for `limit`.
+    pub fn grpc_refused(&self, limit: &'static str) {
+        self.grpc_refused.get_or_create(&[("limit", limit)]).inc();
     }
 
     /// Counts one redelivered message from `source`.

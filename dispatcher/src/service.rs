@@ -234,9 +234,11 @@ impl Running {
         })?;
         let grpc_core = core.clone();
         let grpc_shutdown = shutdown.clone();
+        let limits = config.grpc_limits;
         tasks.spawn(async move {
             if let Err(error) =
-                crate::grpc::serve(grpc_core, listener, security, grpc_shutdown.wait()).await
+                crate::grpc::serve(grpc_core, listener, security, limits, grpc_shutdown.wait())
+                    .await
             {
                 tracing::error!(%error, "grpc server stopped with an error");
             }

@@ -20,10 +20,9 @@ use dispatcher::{
 };
 use harness::{at, order, token, token_settings};
 use proto::dispatch::v1::{
-    self as pb, courier_down::Body, courier_service_client::CourierServiceClient, courier_up,
-    kitchen_service_client::KitchenServiceClient, support_service_client::SupportServiceClient,
+    self as pb, kitchen_service_client::KitchenServiceClient,
+    support_service_client::SupportServiceClient,
 };
-use tokio_stream::{StreamExt as _, wrappers::ReceiverStream};
 use tonic::{
     Code, Status,
     transport::{Certificate, Channel, ClientTlsConfig, Endpoint},
@@ -97,39 +96,9 @@ async fn session(
     region: &RegionKey,
     courier_id: &str,
 ) -> Result<pb::Welcome, Status> {
-    let hello = pb::CourierUp {
-        seq: 0,
-        sent_at: Some(time_to_proto(Utc::now())),
-        body: Some(courier_up::Body::Hello(pb::Hello {
-            scope: Some(region.to_scope()),
-            courier_id: courier_id.into(),
-            vehicle: pb::VehicleType::Bicycle as i32,
-            capacity: Some(pb::Load {
-                weight_grams: 10_000,
-                volume_ml: 20_000,
-            }),
-            equipment: Vec::new(),
-            app_version: "test".into(),
-        })),
-    };
-    let (up, rx) = tokio::sync::mpsc::channel(4);
-    up.send(hello).await.unwrap();
-    let mut request = tonic::Request::new(ReceiverStream::new(rx));
-    if let Some(bearer) = bearer {
-        bearer.authorize(&mut request);
-    }
-    let mut down = CourierServiceClient::new(channel.clone())
-        .session(request)
-        .await?
-        .into_inner();
-    let first = tokio::time::timeout(harness::PATIENCE, down.next())
+    harness::App::try_hello(channel.clone(), bearer, region, courier_id)
         .await
-        .expect("an answer in time")
-        .expect("the stream is open")?;
-    match first.body {
-        Some(Body::Welcome(welcome)) => Ok(welcome),
-        other => panic!("the first message is not a welcome: {other:?}"),
-    }
+        .map(|app| app.welcome)
 }
 
 /// A token signed exactly as given, with the suite's key.

@@ -10,7 +10,7 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use proto::dispatch::v1::{
@@ -20,7 +20,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{Stopping, scope::region_of};
+use super::{
+    Stopping,
+    limits::{MessageRate, StreamSlot, StreamSlots},
+    scope::region_of,
+};
 use crate::{
     auth::caller_of,
     core::{Core, CourierCommand, Reply, Speaker},
@@ -35,12 +39,25 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct CourierApi {
     core: Arc<Core>,
     stopping: Stopping,
+    slots: StreamSlots,
+    messages_per_s: u32,
 }
 
 impl CourierApi {
-    /// The service on `core`; sessions end when `stopping` fires.
-    pub(crate) fn new(core: Arc<Core>, stopping: Stopping) -> Self {
-        Self { core, stopping }
+    /// The service on `core`; sessions end when `stopping` fires. Each session takes one of
+    /// `slots` and may send `messages_per_s` messages per second.
+    pub(crate) fn new(
+        core: Arc<Core>,
+        stopping: Stopping,
+        slots: StreamSlots,
+        messages_per_s: u32,
+    ) -> Self {
+        Self {
+            core,
+            stopping,
+            slots,
+            messages_per_s,
+        }
     }
 }
 
@@ -53,6 +70,8 @@ impl CourierService for CourierApi {
         request: Request<Streaming<pb::CourierUp>>,
     ) -> Result<Response<Self::SessionStream>, Status> {
         let caller = caller_of(&request)?;
+        // Taken before waiting for Hello: an idle open stream holds a slot as much as a busy one.
+        let slot = self.slots.take("courier session")?;
         let mut up = request.into_inner();
         let mut stopping = self.stopping.clone();
         let first = tokio::select! {
@@ -87,8 +106,12 @@ impl CourierService for CourierApi {
         // always either handed to the caller or closed again.
         let (opened_tx, opened_rx) = oneshot::channel();
         tokio::spawn(run_session(
-            self.core.clone(),
-            stopping,
+            Session {
+                core: self.core.clone(),
+                stopping,
+                rate: MessageRate::new(self.messages_per_s, Instant::now()),
+                _slot: slot,
+            },
             hello,
             up,
             opened_tx,
@@ -101,15 +124,24 @@ impl CourierService for CourierApi {
     }
 }
 
+/// What one open session holds while it runs.
+struct Session {
+    core: Arc<Core>,
+    stopping: Stopping,
+    rate: MessageRate,
+    /// Freed when the session ends.
+    _slot: StreamSlot,
+}
+
 /// Opens the session in the core, hands the stream down to the caller, then applies every message
 /// up until the stream ends, and closes the session.
 async fn run_session(
-    core: Arc<Core>,
-    mut stopping: Stopping,
+    mut session: Session,
     hello: pb::Hello,
     mut up: Streaming<pb::CourierUp>,
     opened: oneshot::Sender<Result<SessionStream, Status>>,
 ) {
+    let core = session.core.clone();
     let (speaker, welcome) = match core.courier_hello(&hello).await {
         Ok(opened) => opened,
         Err(error) => {
@@ -137,7 +169,7 @@ async fn run_session(
         core.courier_left(&speaker, session_id).await;
         return;
     }
-    let ending = read_up(&core, &speaker, &mut up, &mut stopping, &mut alive_rx).await;
+    let ending = read_up(&mut session, &speaker, &mut up, &mut alive_rx).await;
     // Before closing: the down stream ends when the session closes, and then reads this.
     let _ = ending_tx.send(ending);
     core.courier_left(&speaker, session_id).await;
@@ -147,12 +179,17 @@ async fn run_session(
 /// message cannot be made durable now. Returns how the server ends the stream down: `Ok` to end
 /// it quietly, a status to end it with.
 async fn read_up(
-    core: &Core,
+    session: &mut Session,
     speaker: &Speaker,
     up: &mut Streaming<pb::CourierUp>,
-    stopping: &mut Stopping,
     alive: &mut oneshot::Receiver<()>,
 ) -> Result<(), Status> {
+    let Session {
+        core,
+        stopping,
+        rate,
+        ..
+    } = session;
     loop {
         // Only the waiting is raced; a message, once read, is applied to the end.
         let next = tokio::select! {
@@ -182,6 +219,24 @@ async fn read_up(
             }
         };
         let seq = message.seq;
+        if !rate.allow(Instant::now()) {
+            // Unapplied and unacknowledged, so the app re-sends it after reconnecting: nothing
+            // is lost, and a runaway app cannot crowd out the others.
+            core.metrics().grpc_refused("courier_rate");
+            tracing::warn!(
+                courier_id = %speaker.courier_id,
+                tenant = %speaker.region.tenant_id,
+                seq,
+                per_s = rate.per_s(),
+                "courier over its message rate; ending the session"
+            );
+            return Err(Status::resource_exhausted(format!(
+                "courier {} sent more than {} messages per second; reconnect with backoff and \
+                 batch position fixes",
+                speaker.courier_id,
+                rate.per_s()
+            )));
+        }
         let reply = if seq == 0 {
             // Zero is Hello's; the core would take it for a repeat and drop it unapplied.
             Ok(Reply::Rejected {

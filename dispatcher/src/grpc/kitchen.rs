@@ -9,7 +9,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::{
-    Stopping, run_to_completion,
+    Stopping,
+    limits::{StreamSlot, StreamSlots},
+    run_to_completion,
     scope::{MAX_REASON_BYTES, invalid, region_of, required_id},
 };
 use crate::{
@@ -32,12 +34,18 @@ const SOURCE: &str = "grpc";
 pub(crate) struct KitchenApi {
     core: Arc<Core>,
     stopping: Stopping,
+    slots: StreamSlots,
 }
 
 impl KitchenApi {
-    /// The service on `core`; ETA watches end when `stopping` fires.
-    pub(crate) fn new(core: Arc<Core>, stopping: Stopping) -> Self {
-        Self { core, stopping }
+    /// The service on `core`; ETA watches end when `stopping` fires, and each takes one of
+    /// `slots` while it runs.
+    pub(crate) fn new(core: Arc<Core>, stopping: Stopping, slots: StreamSlots) -> Self {
+        Self {
+            core,
+            stopping,
+            slots,
+        }
     }
 }
 
@@ -152,6 +160,7 @@ impl KitchenService for KitchenApi {
             &request.kitchen_id,
             "watch this kitchen's pickups",
         )?;
+        let slot = self.slots.take("pickup eta watch")?;
         // Subscribed before the snapshot is taken, so no change falls between the two.
         let updates = self.core.subscribe_etas();
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
@@ -162,6 +171,7 @@ impl KitchenService for KitchenApi {
                 kitchen_id: request.kitchen_id,
                 tx,
                 stopping: self.stopping.clone(),
+                _slot: slot,
             }
             .run(updates),
         );
@@ -207,6 +217,8 @@ struct EtaWatch {
     kitchen_id: String,
     tx: mpsc::Sender<Result<pb::PickupEta, Status>>,
     stopping: Stopping,
+    /// Freed when the watch ends.
+    _slot: StreamSlot,
 }
 
 impl EtaWatch {

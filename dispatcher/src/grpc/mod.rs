@@ -9,8 +9,11 @@
 
 mod courier;
 mod kitchen;
+mod limits;
 mod scope;
 mod support;
+
+pub use limits::Limits;
 
 use std::{sync::Arc, time::Duration};
 
@@ -70,19 +73,26 @@ pub async fn serve(
     core: Arc<Core>,
     listener: tokio::net::TcpListener,
     security: Security,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopping = Stopping(stop_rx);
+    let slots = limits::StreamSlots::new(limits.max_streams, core.metrics().clone());
 
     let authenticate = Authenticate::new(security.verifier);
     let courier = InterceptedService::new(
-        CourierServiceServer::new(CourierApi::new(core.clone(), stopping.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        CourierServiceServer::new(CourierApi::new(
+            core.clone(),
+            stopping.clone(),
+            slots.clone(),
+            limits.courier_messages_per_s,
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES),
         authenticate.clone(),
     );
     let kitchen = InterceptedService::new(
-        KitchenServiceServer::new(KitchenApi::new(core.clone(), stopping.clone()))
+        KitchenServiceServer::new(KitchenApi::new(core.clone(), stopping.clone(), slots))
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
         authenticate.clone(),
     );
@@ -130,6 +140,7 @@ pub async fn serve(
         builder = builder.tls_config(tls)?;
     }
     builder
+        .layer(limits::DeadlineLayer::new(limits.request_timeout))
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))

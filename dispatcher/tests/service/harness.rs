@@ -174,6 +174,20 @@ impl App {
 
     /// Opens a session (Hello and Welcome) only; `seq` continues from what the service holds.
     pub async fn hello(channel: Channel, region: &RegionKey, courier_id: &str) -> App {
+        let bearer = token(region, Role::Courier, courier_id);
+        App::try_hello(channel, Some(bearer), region, courier_id)
+            .await
+            .expect("the session opens with a welcome")
+    }
+
+    /// Opens a session as `courier_id` of `region`, sending `bearer` if any: the app, or the status
+    /// the service refused it with.
+    pub async fn try_hello(
+        channel: Channel,
+        bearer: Option<Bearer>,
+        region: &RegionKey,
+        courier_id: &str,
+    ) -> Result<App, tonic::Status> {
         let (up, rx) = mpsc::channel(64);
         up.send(pb::CourierUp {
             seq: 0,
@@ -192,28 +206,29 @@ impl App {
         })
         .await
         .unwrap();
-        let bearer = token(region, Role::Courier, courier_id);
-        let mut down = CourierServiceClient::with_interceptor(channel, bearer)
-            .session(ReceiverStream::new(rx))
-            .await
-            .expect("session opens")
+        let mut request = tonic::Request::new(ReceiverStream::new(rx));
+        if let Some(bearer) = bearer {
+            bearer.authorize(&mut request);
+        }
+        let mut down = CourierServiceClient::new(channel)
+            .session(request)
+            .await?
             .into_inner();
         let first = tokio::time::timeout(PATIENCE, down.next())
             .await
-            .expect("welcome in time")
-            .expect("stream open")
-            .expect("welcome, not an error");
+            .expect("an answer to hello in time")
+            .expect("stream open")?;
         let Some(Body::Welcome(welcome)) = first.body else {
             panic!("first message is not a welcome: {first:?}");
         };
-        App {
+        Ok(App {
             courier_id: courier_id.into(),
             up,
             down,
             seq: welcome.last_durable_seq,
             route_version: welcome.route.as_ref().map_or(0, |r| r.version),
             welcome,
-        }
+        })
     }
 
     /// Sends one message with the next seq; returns the seq.
@@ -271,6 +286,22 @@ impl App {
                 && let Some(found) = pick(body)
             {
                 return found;
+            }
+        }
+    }
+
+    /// Reads until the service ends the stream; the status it ended with, `None` if it just ended.
+    pub async fn ended(&mut self) -> Option<tonic::Status> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            match tokio::time::timeout_at(deadline, self.down.next()).await {
+                Err(_) => panic!(
+                    "{}: the stream did not end within {PATIENCE:?}",
+                    self.courier_id
+                ),
+                Ok(None) => return None,
+                Ok(Some(Err(status))) => return Some(status),
+                Ok(Some(Ok(_))) => {}
             }
         }
     }
