@@ -192,13 +192,19 @@ impl Running {
             shutdown.clone(),
         ));
 
+        // The outbox drains within the one grace period the whole shutdown has.
+        let relay_options = bus::relay::RelayOptions {
+            drain_grace: config.shutdown_grace,
+            ..Default::default()
+        };
         let local_bus = match &config.amqp_url {
             Some(url) => {
                 let publisher: Arc<dyn Publish> = Arc::new(bus::AmqpPublisher::connect(url).await?);
-                tasks.spawn(bus::relay::run(
+                tasks.spawn(bus::relay::run_with(
                     publisher,
                     core.clone(),
                     shutdown.clone().wait(),
+                    relay_options,
                 ));
                 tasks.spawn(bus::consumer::run(
                     url.clone(),
@@ -213,10 +219,11 @@ impl Running {
                 tracing::info!("no AMQP_URL: events stay on the in-process bus");
                 let local = Arc::new(LocalBus::default());
                 let publisher: Arc<dyn Publish> = local.clone();
-                tasks.spawn(bus::relay::run(
+                tasks.spawn(bus::relay::run_with(
                     publisher,
                     core.clone(),
                     shutdown.clone().wait(),
+                    relay_options,
                 ));
                 Some(local)
             }
@@ -256,8 +263,10 @@ impl Running {
         })
     }
 
-    /// Stops taking input, lets in-flight work finish within the grace period, flushes position
-    /// batches and the outbox, and returns.
+    /// Stops taking input, ends courier streams so the gRPC server can drain, lets in-flight work
+    /// finish, publishes the outbox and flushes position batches, all within one grace period
+    /// (`SHUTDOWN_GRACE_S`), and returns. Whatever is cut off at the end was not acknowledged, so
+    /// its sender sends it again after the restart.
     pub async fn shutdown(self) {
         let Self {
             core,
@@ -268,11 +277,16 @@ impl Running {
             ..
         } = self;
         tracing::info!("shutting down");
+        // One grace period for everything: a stop signal's sender (systemd, Kubernetes) kills
+        // after its own timeout, which SHUTDOWN_GRACE_S is set to fit.
+        let deadline = tokio::time::Instant::now() + grace;
         let _ = stop.send(true);
         // Courier streams never end by themselves; end them so the gRPC server can drain.
         core.hub().close_all();
-        let drained =
-            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        let drained = tokio::time::timeout_at(deadline, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
         if drained.is_err() {
             tracing::warn!(
                 grace_s = grace.as_secs(),
@@ -282,7 +296,7 @@ impl Running {
         }
         // The writers stop once every position sink is gone and their queue is empty.
         drop(core);
-        let flushed = tokio::time::timeout(grace, async {
+        let flushed = tokio::time::timeout_at(deadline, async {
             while writers.join_next().await.is_some() {}
         })
         .await;
