@@ -6,7 +6,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use proto::dispatch::v1::{CourierDown, courier_down::Body};
@@ -29,6 +32,8 @@ struct Session {
 pub struct Hub {
     sessions: Mutex<HashMap<(String, String), Session>>,
     next_id: Mutex<u64>,
+    /// Set by [`Hub::close_all`], so a stream it ends can say why.
+    closing: Arc<AtomicBool>,
 }
 
 impl Hub {
@@ -73,10 +78,17 @@ impl Hub {
 
     /// Ends every stream (at shutdown): apps see the stream close and reconnect elsewhere or later.
     pub fn close_all(&self) {
+        self.closing.store(true, Ordering::SeqCst);
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+
+    /// A flag that turns true once [`Hub::close_all`] has run: a stream that finds itself closed
+    /// reads it to tell "the server is stopping" from "a newer session replaced this one".
+    pub fn closing(&self) -> Arc<AtomicBool> {
+        self.closing.clone()
     }
 
     /// True if the courier has a stream open.

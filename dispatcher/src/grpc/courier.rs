@@ -8,7 +8,10 @@
 
 use std::{
     pin::Pin,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     task::{Context, Poll},
     time::{Duration, Instant},
 };
@@ -162,6 +165,7 @@ async fn run_session(
         down: welcome.down,
         ending: ending_rx,
         _alive: alive_tx,
+        hub_closing: core.hub().closing(),
         finished: false,
     };
     if opened.send(Ok(stream)).is_err() {
@@ -291,6 +295,8 @@ pub(crate) struct SessionStream {
     ending: oneshot::Receiver<Result<(), Status>>,
     /// Held only to be dropped with the stream.
     _alive: oneshot::Sender<()>,
+    /// True once the hub closed every stream for shutdown.
+    hub_closing: Arc<AtomicBool>,
     finished: bool,
 }
 
@@ -310,6 +316,10 @@ impl Stream for SessionStream {
                 match this.ending.try_recv() {
                     Ok(Ok(())) => Poll::Ready(None),
                     Ok(Err(status)) => Poll::Ready(Some(Err(status))),
+                    // The hub closed every stream before the reader could say why.
+                    Err(_) if this.hub_closing.load(Ordering::SeqCst) => Poll::Ready(Some(Err(
+                        Status::unavailable("the server is shutting down; reconnect"),
+                    ))),
                     // The hub closed the stream by itself: a newer session of the same courier
                     // replaced it, or the app read too slowly.
                     Err(_) => Poll::Ready(Some(Err(Status::unavailable(
@@ -348,6 +358,7 @@ mod tests {
                 down,
                 ending,
                 _alive: alive,
+                hub_closing: Arc::new(AtomicBool::new(false)),
                 finished: false,
             },
         }
@@ -406,7 +417,27 @@ mod tests {
         drop(tx);
         let status = stream.next().await.unwrap().unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(
+            status.message().contains("replaced"),
+            "{}",
+            status.message()
+        );
         assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stream_the_hub_closed_for_shutdown_says_so() {
+        let Parts {
+            down: tx,
+            ending: _ending,
+            mut stream,
+            ..
+        } = parts();
+        stream.hub_closing.store(true, Ordering::SeqCst);
+        drop(tx);
+        let status = stream.next().await.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert_eq!(status.message(), "the server is shutting down; reconnect");
     }
 
     #[tokio::test]
