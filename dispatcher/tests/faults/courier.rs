@@ -163,7 +163,9 @@ impl App {
         let call = courier.session(ReceiverStream::new(rx));
         let mut down = match tokio::time::timeout(OPEN_TIMEOUT, call).await {
             Ok(Ok(response)) => response.into_inner(),
-            Ok(Err(status)) => return self.fail(status.code(), status.message()),
+            Ok(Err(status)) => {
+                return self.fail(format_args!("{:?}", status.code()), status.message());
+            }
             Err(_) => return self.fail("timeout", "no session within the open timeout"),
         };
         let welcome = match tokio::time::timeout(OPEN_TIMEOUT, down.next()).await {
@@ -171,7 +173,9 @@ impl App {
                 body: Some(Down::Welcome(welcome)),
                 ..
             }))) => welcome,
-            Ok(Some(Err(status))) => return self.fail(status.code(), status.message()),
+            Ok(Some(Err(status))) => {
+                return self.fail(format_args!("{:?}", status.code()), status.message());
+            }
             Ok(other) => return self.fail("protocol", &format!("no welcome: {other:?}")),
             Err(_) => return self.fail("timeout", "no welcome within the open timeout"),
         };
@@ -207,7 +211,7 @@ impl App {
                 }
                 next = down.next() => match next {
                     Some(Ok(message)) => self.handle(message, now, &mut out),
-                    Some(Err(status)) => return self.fail(status.code(), status.message()),
+                    Some(Err(status)) => return self.fail(format_args!("{:?}", status.code()), status.message()),
                     None => return self.fail("ended", "the service ended the stream quietly"),
                 },
                 _ = phase.changed() => {}

@@ -131,7 +131,11 @@ pub(crate) async fn grpc(
                 Ok(Err(status)) => status,
                 Err(_) => tonic::Status::deadline_exceeded("no answer within the attempt timeout"),
             };
-            ledger.error("create order", status.code(), status.message());
+            ledger.error(
+                "create order",
+                format_args!("{:?}", status.code()),
+                status.message(),
+            );
             if matches!(
                 status.code(),
                 Code::InvalidArgument

@@ -23,6 +23,9 @@ const GRACE: Duration = Duration::from_secs(10);
 const OUTAGE: Duration = Duration::from_secs(3);
 /// How long the load runs before the fault, and at least after it once it moves again.
 const HOLD: Duration = Duration::from_secs(5);
+/// How long another session holds the tables in the small-pool scenario: longer than the pool's
+/// 5 s wait timeout.
+const STALL: Duration = Duration::from_secs(8);
 /// How long any phase may take to show progress before the scenario fails.
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -35,7 +38,8 @@ pub(crate) enum Fault {
     RestartBroker,
     /// Stop PostgreSQL mid-load and start it again.
     RestartDatabase,
-    /// A connection pool of one for the whole run.
+    /// A connection pool of one for the whole run, and mid-load another session locks the tables
+    /// written most for longer than the pool's wait timeout, so the one connection stays busy.
     SmallPool,
     /// SIGTERM the dispatcher mid-load, check what it left, and start it again.
     Terminate,
@@ -47,7 +51,7 @@ impl Fault {
             Fault::KillDispatcher => "dispatcher SIGKILL, restarted",
             Fault::RestartBroker => "RabbitMQ stopped 3 s, restarted",
             Fault::RestartDatabase => "PostgreSQL stopped 3 s, restarted",
-            Fault::SmallPool => "DATABASE_POOL_SIZE=1 throughout",
+            Fault::SmallPool => "DATABASE_POOL_SIZE=1; orders and couriers locked 8 s",
             Fault::Terminate => "dispatcher SIGTERM, restarted",
         }
     }
@@ -171,7 +175,18 @@ pub(crate) async fn run(
             tokio::time::sleep(OUTAGE).await;
             servers.start(server);
         }
-        Fault::SmallPool => {}
+        Fault::SmallPool => {
+            let mut db = dispatcher::store::connect(&db_url)
+                .await
+                .expect("connect to lock");
+            let tx = db.transaction().await.expect("begin");
+            tx.batch_execute("LOCK TABLE orders, couriers IN EXCLUSIVE MODE")
+                .await
+                .expect("lock the tables");
+            // The stall is the fault itself: writers queue behind the lock for this long.
+            tokio::time::sleep(STALL).await;
+            tx.rollback().await.expect("release the lock");
+        }
         Fault::Terminate => {
             let told = ledger.snapshot();
             stop_gracefully(&mut dispatcher, &mut failures, &mut notes, "mid-load").await;
@@ -190,11 +205,7 @@ pub(crate) async fn run(
             dispatcher.start().await;
         }
     }
-    let outage = if fault == Fault::SmallPool {
-        Duration::ZERO
-    } else {
-        injected.elapsed()
-    };
+    let outage = injected.elapsed();
 
     // Recovery: the load moves again after the fault.
     let after = ledger.snapshot();
