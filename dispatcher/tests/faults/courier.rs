@@ -159,7 +159,8 @@ impl App {
         if up.send(hello).await.is_err() {
             return Ended::Lost;
         }
-        let mut courier = client::courier(channel, &self.spec.courier_id);
+        let mut courier =
+            client::courier(channel, &self.spec.region.tenant_id, &self.spec.courier_id);
         let call = courier.session(ReceiverStream::new(rx));
         let mut down = match tokio::time::timeout(OPEN_TIMEOUT, call).await {
             Ok(Ok(response)) => response.into_inner(),

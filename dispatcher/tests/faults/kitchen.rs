@@ -105,7 +105,7 @@ pub(crate) async fn grpc(
                         .map_err(|e| tonic::Status::unavailable(format!("connect: {e}")))?,
                 };
                 channel = Some(open.clone());
-                client::kitchen(open, &spec.kitchen_id)
+                client::kitchen(open, &spec.region.tenant_id, &spec.kitchen_id)
                     .create_order(request.clone())
                     .await
             };

@@ -10,6 +10,7 @@ use dispatcher::{bus, domain::RegionKey};
 use lapin::{options::QueueDeclareOptions, types::FieldTable};
 
 use crate::{
+    client,
     count::{self, Counts},
     ledger::{Book, Ledger},
     load::{Clients, Load},
@@ -132,6 +133,7 @@ pub(crate) async fn run(
         ("OFFER_EXPIRY_S", "30".into()),
         ("POSITION_LINGER_MS", "5".into()),
         ("SHUTDOWN_GRACE_S", GRACE.as_secs().to_string()),
+        ("AUTH_JWT_SECRET", client::SECRET.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
