@@ -7,6 +7,12 @@
 #   scripts/services.sh down DIR    stop this DIR's processes (by pid file); quiet no-op if not running
 #   scripts/services.sh env DIR     print `export ...` lines, for: eval "$(scripts/services.sh env DIR)"
 #   scripts/services.sh status DIR  say which of the two is running
+#   scripts/services.sh stop-pg DIR | start-pg DIR    stop or start only PostgreSQL of a DIR that is up
+#   scripts/services.sh stop-rmq DIR | start-rmq DIR  stop or start only RabbitMQ of a DIR that is up
+#
+# The four single-server commands are for fault-injection tests (a database or broker outage under
+# load). They are idempotent, take the same PG_PORT / RMQ_PORT as `up` (refused if they differ from
+# the DIR's services.env) and never install anything: `up` must have run first. Data is kept.
 #
 # Defaults: PostgreSQL on 127.0.0.1:${PG_PORT:-55432} (TCP only, no unix socket), database `courier`
 # with the timescaledb extension; RabbitMQ on 127.0.0.1:${RMQ_PORT:-55672}, user guest/guest over
@@ -104,7 +110,7 @@ elapsed() {
 }
 
 usage() {
-    printf 'usage: %s up|down|env|status DIR\n' "${0##*/}" >&2
+    printf 'usage: %s up|down|env|status|stop-pg|start-pg|stop-rmq|start-rmq DIR\n' "${0##*/}" >&2
     exit 2
 }
 
@@ -722,6 +728,47 @@ cmd_down() {
     if ((was_up)); then log "down ($(elapsed))"; fi
 }
 
+# The single-server commands act on a DIR that `up` prepared, with the ports it was set up with.
+require_prepared() {
+    local want_db=postgres://postgres@127.0.0.1:$PG_PORT/courier
+    local want_amqp=amqp://guest:guest@127.0.0.1:$RMQ_PORT/%2f
+    [[ -f $ENV_FILE ]] || die "$DIR has no services.env; run: ${0} up $DIR"
+    if [[ $(env_value DATABASE_URL) != "$want_db" || $(env_value AMQP_URL) != "$want_amqp" ]]; then
+        die "services in $DIR were set up with other ports ($(env_value DATABASE_URL), $(env_value AMQP_URL)); set PG_PORT and RMQ_PORT as for up"
+    fi
+    take_dir_lock
+    mkdir -p -- "$LOG_DIR"
+}
+
+cmd_stop_pg() {
+    require_prepared
+    stop_pg
+}
+
+cmd_start_pg() {
+    require_prepared
+    ((EUID == 0)) || die "must run as root (runs postgres via runuser)"
+    if [[ -n $(pg_pid) ]]; then return 0; fi
+    port_open "$PG_PORT" && die "127.0.0.1:$PG_PORT is already in use by another process"
+    start_pg
+    log "PostgreSQL up in $(elapsed)"
+}
+
+cmd_stop_rmq() {
+    require_prepared
+    stop_rmq
+}
+
+cmd_start_rmq() {
+    require_prepared
+    if [[ -n $(rmq_pid) ]] && amqp_ready "$RMQ_PORT"; then return 0; fi
+    [[ -z $(rmq_pid) ]] || die "RabbitMQ in $DIR is running but does not answer on $RMQ_PORT"
+    port_open "$RMQ_PORT" && die "127.0.0.1:$RMQ_PORT is already in use by another process"
+    start_rmq
+    wait_rmq
+    log "RabbitMQ up in $(elapsed)"
+}
+
 cmd_env() {
     local db amqp
     db=$(env_value DATABASE_URL)
@@ -760,6 +807,10 @@ main() {
         down) cmd_down ;;
         env) cmd_env ;;
         status) cmd_status ;;
+        stop-pg) cmd_stop_pg ;;
+        start-pg) cmd_start_pg ;;
+        stop-rmq) cmd_stop_rmq ;;
+        start-rmq) cmd_start_rmq ;;
         *) usage ;;
     esac
 }
