@@ -36,6 +36,7 @@ use std::time::Duration;
 use router::Profile;
 use solver::Weights;
 
+pub use crate::bus::TenantSource;
 pub use crate::domain::RegionKey;
 pub use security::TlsFiles;
 
@@ -181,12 +182,17 @@ const RETENTION_DAYS: Variable = Variable {
 const RETENTION_INTERVAL_S: Variable = Variable {
     name: "RETENTION_INTERVAL_S",
     default: "3600",
-    help: "seconds between retention runs, at least 60",
+    help: "seconds between retention runs, 60 to 604800 (a week)",
 };
 const SHUTDOWN_GRACE_S: Variable = Variable {
     name: "SHUTDOWN_GRACE_S",
     default: "10",
     help: "seconds to finish work after a stop signal, 0 to 3600",
+};
+const BUS_TENANT_SOURCE: Variable = Variable {
+    name: "BUS_TENANT_SOURCE",
+    default: "routing-key",
+    help: "how a RabbitMQ message's tenant is authenticated: routing-key or user-id",
 };
 const LOG_FORMAT: Variable = Variable {
     name: "LOG_FORMAT",
@@ -202,6 +208,7 @@ pub const VARIABLES: &[Variable] = &[
     DATABASE_POOL_SIZE,
     AMQP_URL,
     AMQP_PREFETCH,
+    BUS_TENANT_SOURCE,
     DISPATCH_REGIONS,
     MAP_FILES,
     PLANNER_TICK_MS,
@@ -238,6 +245,14 @@ pub const VARIABLES: &[Variable] = &[
 
 /// The longest tenant or region id in [`Config::dispatch_regions`], in bytes.
 pub const MAX_ID_BYTES: usize = 128;
+
+/// The longest interval between retention runs, seconds: a week. Longer would let old chunks pile
+/// up, and far larger values overflow time arithmetic.
+const MAX_RETENTION_INTERVAL_S: u64 = 7 * 86_400;
+
+/// The largest objective weight. Costs are weights times seconds or metres summed over a plan;
+/// far larger weights push those sums to infinity, where comparing plans means nothing.
+const MAX_WEIGHT: f64 = 1e9;
 
 /// Most threads the planner may use.
 const MAX_THREADS: usize = 256;
@@ -367,6 +382,12 @@ pub struct Config {
     pub amqp_url: Option<String>,
     /// `AMQP_PREFETCH`: unacknowledged messages a consumer may hold.
     pub amqp_prefetch: u16,
+    /// `BUS_TENANT_SOURCE`: what vouches for an inbound RabbitMQ message's tenant. `routing-key`
+    /// relies on the broker's topic permissions restricting each tenant's broker user to routing
+    /// keys `^<tenant>\.`; `user-id` requires the AMQP `user_id` property (checked by RabbitMQ
+    /// against the publishing connection's user) to be `<tenant>` or `<tenant>.<anything>`, the
+    /// tenant written as in routing keys. See [`crate::bus::tenant`].
+    pub bus_tenant_source: TenantSource,
     /// `DISPATCH_REGIONS`: the regions this instance plans; at least one, no duplicates.
     pub dispatch_regions: Vec<RegionKey>,
     /// `MAP_FILES`: a road map per profile, each profile at most once; every file existed at
@@ -467,6 +488,7 @@ impl Config {
             database_pool_size: sources.whole(&DATABASE_POOL_SIZE, 1, Some(256), "")?,
             amqp_url: sources.url(&AMQP_URL, &["amqp://", "amqps://"])?,
             amqp_prefetch: sources.whole(&AMQP_PREFETCH, 1, Some(u16::MAX), "")?,
+            bus_tenant_source: sources.tenant_source(&BUS_TENANT_SOURCE)?,
             dispatch_regions: sources.regions(&DISPATCH_REGIONS)?,
             map_files: sources.map_files(&MAP_FILES)?,
             planner_tick,
@@ -479,7 +501,11 @@ impl Config {
             position_batch_rows: sources.whole(&POSITION_BATCH_ROWS, 1, Some(100_000), "")?,
             position_linger: sources.millis(&POSITION_LINGER_MS, 0, Some(5000))?,
             retention_days: sources.whole(&RETENTION_DAYS, 1, Some(3650), " of days")?,
-            retention_interval: sources.seconds(&RETENTION_INTERVAL_S, 60, None)?,
+            retention_interval: sources.seconds(
+                &RETENTION_INTERVAL_S,
+                60,
+                Some(MAX_RETENTION_INTERVAL_S),
+            )?,
             shutdown_grace: sources.seconds(&SHUTDOWN_GRACE_S, 0, Some(3600))?,
             log_format: sources.log_format(&LOG_FORMAT)?,
             auth: sources.token_settings()?,
@@ -667,16 +693,31 @@ impl Sources<'_> {
             };
             let (tenant, region) = (tenant.trim(), region.trim());
             for id in [tenant, region] {
-                if id.is_empty() || id.len() > MAX_ID_BYTES || id.contains('/') {
+                if id.is_empty()
+                    || id.len() > MAX_ID_BYTES
+                    || id.contains('/')
+                    || id.contains(char::is_control)
+                {
                     return Err(invalid(
                         var,
                         &raw,
                         format!(
-                            "{format} with ids of 1 to {MAX_ID_BYTES} bytes and no '/'; \
-                             {item:?} breaks that"
+                            "{format} with ids of 1 to {MAX_ID_BYTES} bytes, no '/' and no \
+                             control characters; {item:?} breaks that"
                         ),
                     ));
                 }
+            }
+            // Queue names and routing keys hold both ids, percent-encoded, in 255 bytes.
+            if !crate::bus::topology::region_fits(tenant, region) {
+                return Err(invalid(
+                    var,
+                    &raw,
+                    format!(
+                        "{format} short enough for RabbitMQ: {item:?} makes a queue name or \
+                         routing key longer than 255 bytes"
+                    ),
+                ));
             }
             let key = RegionKey::new(tenant, region);
             if !seen.insert(key.clone()) {
@@ -768,14 +809,19 @@ impl Sources<'_> {
             })
     }
 
-    /// A weight: a finite number, at least 0. Unset weights keep [`Weights::default`]'s value.
+    /// A weight: a finite number from 0 to [`MAX_WEIGHT`]. Unset weights keep
+    /// [`Weights::default`]'s value.
     fn weight(&self, var: &Variable, default: f64) -> Result<f64, ConfigError> {
         let Some(raw) = self.given(var) else {
             return Ok(default);
         };
         match raw.text.trim().parse::<f64>() {
-            Ok(w) if w.is_finite() && w >= 0.0 => Ok(w),
-            _ => Err(invalid(var, &raw, "a finite number of at least 0")),
+            Ok(w) if w.is_finite() && (0.0..=MAX_WEIGHT).contains(&w) => Ok(w),
+            _ => Err(invalid(
+                var,
+                &raw,
+                format!("a finite number from 0 to {MAX_WEIGHT:e}"),
+            )),
         }
     }
 
@@ -791,6 +837,14 @@ impl Sources<'_> {
             unassigned: self.weight(&WEIGHT_UNASSIGNED, d.unassigned)?,
             reassignment: self.weight(&WEIGHT_REASSIGNMENT, d.reassignment)?,
         })
+    }
+
+    fn tenant_source(&self, var: &Variable) -> Result<TenantSource, ConfigError> {
+        let raw = self.get(var);
+        raw.text
+            .trim()
+            .parse()
+            .map_err(|_| invalid(var, &raw, "routing-key or user-id"))
     }
 
     fn log_format(&self, var: &Variable) -> Result<LogFormat, ConfigError> {

@@ -211,6 +211,7 @@ impl Running {
                     core.clone(),
                     config.dispatch_regions.clone(),
                     config.amqp_prefetch,
+                    config.bus_tenant_source,
                     shutdown.clone().wait(),
                 ));
                 None

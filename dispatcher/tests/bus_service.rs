@@ -242,7 +242,14 @@ fn start_consumer(tc: &TestCore, prefetch: u16) -> Running {
     let core = tc.core.clone();
     let regions = vec![tc.region.clone()];
     Running::spawn(move |shutdown| {
-        consumer::run(common::amqp_url(), core, regions, prefetch, shutdown)
+        consumer::run(
+            common::amqp_url(),
+            core,
+            regions,
+            prefetch,
+            bus::TenantSource::default(),
+            shutdown,
+        )
     })
 }
 

@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dispatcher::config::{Config, ConfigError, LogFormat, Origin, RegionKey, VARIABLES, help_text};
+use dispatcher::config::{
+    Config, ConfigError, LogFormat, Origin, RegionKey, TenantSource, VARIABLES, help_text,
+};
 use router::Profile;
 use solver::Weights;
 
@@ -61,6 +63,7 @@ fn defaults() {
     assert_eq!(c.database_pool_size, 8);
     assert_eq!(c.amqp_url, None);
     assert_eq!(c.amqp_prefetch, 500);
+    assert_eq!(c.bus_tenant_source, TenantSource::RoutingKey);
     assert_eq!(c.dispatch_regions, vec![RegionKey::new("demo", "city")]);
     assert_eq!(c.dispatch_regions[0].to_string(), "demo/city");
     assert!(c.map_files.is_empty());
@@ -207,6 +210,8 @@ fn assert_invalid(result: Result<Config, ConfigError>, name: &str, value: &str, 
 fn each_kind_of_bad_value_names_the_variable() {
     let long_id = "x".repeat(129);
     let long_region = format!("acme/{long_id}");
+    // Within 128 bytes each, but every dot becomes "%2E" in queue names and routing keys.
+    let dotted_region = format!("{}/{}", ".".repeat(128), ".".repeat(128));
     let cases: &[(&str, &str)] = &[
         ("GRPC_ADDR", "localhost"),
         ("GRPC_ADDR", ""),
@@ -256,12 +261,32 @@ fn each_kind_of_bad_value_names_the_variable() {
         ("RETENTION_DAYS", "0"),
         ("RETENTION_DAYS", "3651"),
         ("RETENTION_INTERVAL_S", "59"),
+        ("RETENTION_INTERVAL_S", "604801"),
+        ("RETENTION_INTERVAL_S", "18446744073709551615"),
+        ("WEIGHT_LATENESS", "1e300"),
+        ("DISPATCH_REGIONS", "acme/ber\u{0}lin"),
+        ("DISPATCH_REGIONS", "acme/ber\tlin"),
+        ("DISPATCH_REGIONS", &dotted_region),
+        ("BUS_TENANT_SOURCE", "user_id"),
+        ("BUS_TENANT_SOURCE", ""),
         ("SHUTDOWN_GRACE_S", "3601"),
         ("LOG_FORMAT", "xml"),
     ];
     for &(name, value) in cases {
         assert_invalid(from_env(&[(name, value)]), name, value, Origin::Environment);
     }
+}
+
+#[test]
+fn the_tenant_source_is_named_in_full() {
+    let c = from_env(&[("BUS_TENANT_SOURCE", "user-id")]).unwrap();
+    assert_eq!(c.bus_tenant_source, TenantSource::UserId);
+    let c = from_file("bus_tenant_source = \"routing-key\"").unwrap();
+    assert_eq!(c.bus_tenant_source, TenantSource::RoutingKey);
+    let message = from_env(&[("BUS_TENANT_SOURCE", "header")])
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("routing-key or user-id"), "{message}");
 }
 
 #[test]

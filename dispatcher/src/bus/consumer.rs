@@ -18,8 +18,8 @@ use proto::dispatch::v1::{Envelope, envelope::Payload};
 use tokio::{sync::watch, task::JoinSet};
 
 use super::{
-    BusError, DeadLettered, InboundMessage, InboundQueue, Received, RejectReason, backoff::Backoff,
-    topology,
+    BusError, DeadLettered, InboundMessage, InboundQueue, Received, RejectReason, TenantSource,
+    backoff::Backoff, topology,
 };
 use crate::{
     core::{Core, CoreError, IngestOutcome},
@@ -38,7 +38,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Consumes the orders and positions queues of `regions` until `shutdown` completes.
 ///
 /// Connects to `amqp_url`, declares the topology and each region's queues, and consumes each queue
-/// with `prefetch` unacknowledged messages at most (at least 1). Reconnects with capped backoff
+/// with `prefetch` unacknowledged messages at most (at least 1), authenticating each message's
+/// tenant as `tenant_source` says (see [`super::tenant`]). Reconnects with capped backoff
 /// whenever the connection or a channel fails. On shutdown it stops taking deliveries, finishes and
 /// acknowledges the messages in flight, and closes the connection.
 pub async fn run(
@@ -46,6 +47,7 @@ pub async fn run(
     core: Arc<Core>,
     regions: Vec<RegionKey>,
     prefetch: u16,
+    tenant_source: TenantSource,
     shutdown: impl Future + Send,
 ) {
     if regions.is_empty() {
@@ -54,7 +56,13 @@ pub async fn run(
         return;
     }
     let (stop, stopped) = watch::channel(false);
-    let work = supervise(&amqp_url, &core, &regions, prefetch.max(1), stopped);
+    let work = supervise(
+        &amqp_url,
+        &core,
+        &regions,
+        (prefetch.max(1), tenant_source),
+        stopped,
+    );
     let shutdown = async move {
         shutdown.await;
     };
@@ -86,13 +94,13 @@ async fn supervise(
     url: &str,
     core: &Arc<Core>,
     regions: &[RegionKey],
-    prefetch: u16,
+    queue_options: (u16, TenantSource),
     stopped: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
     let mut stop = Stop::new(stopped.clone(), None);
     loop {
-        match session(url, core, regions, prefetch, stopped.clone()).await {
+        match session(url, core, regions, queue_options, stopped.clone()).await {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(%error, "amqp consumer lost its connection; reconnecting");
@@ -116,7 +124,7 @@ async fn session(
     url: &str,
     core: &Arc<Core>,
     regions: &[RegionKey],
-    prefetch: u16,
+    (prefetch, tenant_source): (u16, TenantSource),
     stopped: watch::Receiver<bool>,
 ) -> Result<(), SessionError> {
     let mut stop = Stop::new(stopped.clone(), None);
@@ -125,7 +133,7 @@ async fn session(
         () = stop.wait() => return Ok(()),
     };
     let opened = tokio::select! {
-        opened = open_queues(&connection, regions, prefetch) => opened,
+        opened = open_queues(&connection, regions, prefetch, tenant_source) => opened,
         () = stop.wait() => Ok(Vec::new()),
     };
     let result = match opened {
@@ -158,6 +166,7 @@ async fn open_queues(
     connection: &Connection,
     regions: &[RegionKey],
     prefetch: u16,
+    tenant_source: TenantSource,
 ) -> Result<Vec<(Kind, String, InboundQueue)>, BusError> {
     let channel = connection.create_channel().await?;
     topology::declare(&channel).await?;
@@ -172,7 +181,9 @@ async fn open_queues(
     let _ = channel.close(200, "declared".into()).await;
     let mut opened = Vec::with_capacity(names.len());
     for (kind, name) in names {
-        let queue = InboundQueue::open(connection, &name, CONSUMER_TAG, prefetch).await?;
+        let queue = InboundQueue::open(connection, &name, CONSUMER_TAG, prefetch)
+            .await?
+            .with_tenant_source(tenant_source);
         opened.push((kind, name, queue));
     }
     Ok(opened)
@@ -455,6 +466,8 @@ fn note_rejected(core: &Core, dead: &DeadLettered) {
 fn reject_label(reason: &RejectReason) -> &'static str {
     match reason {
         RejectReason::WrongContentType(_) => "content_type",
+        RejectReason::TooLarge(_) => "too_large",
+        RejectReason::TenantNotAuthenticated(_) => "tenant_source",
         RejectReason::Undecodable(_) => "decode",
         RejectReason::BadEventId(_) => "event_id",
         RejectReason::MissingScope => "scope",

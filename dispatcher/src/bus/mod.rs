@@ -9,6 +9,7 @@ pub mod local;
 pub mod publisher;
 pub mod relay;
 pub mod routing;
+pub mod tenant;
 pub mod topology;
 
 pub use backoff::Backoff;
@@ -16,6 +17,7 @@ pub use inbound::{DeadLettered, InboundMessage, InboundQueue, Received, RejectRe
 pub use local::{DeadLetter, LocalBus};
 pub use publisher::Publisher;
 pub use relay::{AmqpPublisher, Publish};
+pub use tenant::TenantSource;
 
 use lapin::{Confirmation, Connection, ConnectionProperties};
 

@@ -64,6 +64,29 @@ pub struct RegionQueues {
     pub positions: String,
 }
 
+/// The names of the inbound queues of one region.
+pub fn region_queues(tenant_id: &str, region_id: &str) -> RegionQueues {
+    let suffix = format!(
+        "{}.{}",
+        routing::encode_word(tenant_id),
+        routing::encode_word(region_id)
+    );
+    RegionQueues {
+        orders: format!("{ORDERS_EXCHANGE}.{suffix}"),
+        positions: format!("{POSITIONS_EXCHANGE}.{suffix}"),
+    }
+}
+
+/// True if a region's queue names and every routing key of it fit AMQP's 255-byte limit.
+pub fn region_fits(tenant_id: &str, region_id: &str) -> bool {
+    let queues = region_queues(tenant_id, region_id);
+    let longest_kind = "ready_time_revised";
+    [queues.orders.len(), queues.positions.len()]
+        .into_iter()
+        .all(|len| len <= routing::MAX_ROUTING_KEY_BYTES)
+        && routing::routing_key(tenant_id, region_id, longest_kind).is_some()
+}
+
 /// Declares and binds the durable inbound queues of one region. Messages rejected by a consumer
 /// without being dead-lettered explicitly still reach [`DEAD_LETTER_EXCHANGE`].
 pub async fn declare_region(
@@ -72,15 +95,7 @@ pub async fn declare_region(
     region_id: &str,
 ) -> Result<RegionQueues, BusError> {
     let pattern = routing::region_pattern(tenant_id, region_id);
-    let suffix = format!(
-        "{}.{}",
-        routing::encode_word(tenant_id),
-        routing::encode_word(region_id)
-    );
-    let queues = RegionQueues {
-        orders: format!("{ORDERS_EXCHANGE}.{suffix}"),
-        positions: format!("{POSITIONS_EXCHANGE}.{suffix}"),
-    };
+    let queues = region_queues(tenant_id, region_id);
     for (queue, exchange) in [
         (&queues.orders, ORDERS_EXCHANGE),
         (&queues.positions, POSITIONS_EXCHANGE),

@@ -13,7 +13,8 @@ use crate::{
     domain::{
         Actor, Courier, CourierStatus, DecisionRecord, EventKind, Fix, OrderState, RegionKey,
         ValidationError,
-        convert::{self, time_from_proto},
+        check::{Horizon, MAX_APP_VERSION_BYTES, MAX_NOTE_BYTES},
+        convert::{self, time_near},
     },
     store::{Committed, positions::PositionRow},
     world::{CourierEntry, RegionState},
@@ -76,8 +77,15 @@ pub enum CourierCommand {
 }
 
 impl CourierCommand {
-    /// The command in an app message (other than Hello), checked.
-    pub fn from_proto(body: &courier_up::Body) -> Result<Self, ValidationError> {
+    /// The command in an app message (other than Hello), checked; times against the service
+    /// clock `now`.
+    pub fn from_proto(
+        body: &courier_up::Body,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationError> {
+        let happened = |field: &str, ts: Option<&prost_types::Timestamp>| {
+            time_near(field, ts, Horizon::HAPPENED, now)
+        };
         use courier_up::Body as B;
         Ok(match body {
             B::Hello(_) => {
@@ -86,9 +94,11 @@ impl CourierCommand {
                     "only allowed as the first message",
                 ));
             }
-            B::Positions(p) => {
-                CourierCommand::Positions(convert::fixes_from_proto("positions.fixes", &p.fixes)?)
-            }
+            B::Positions(p) => CourierCommand::Positions(convert::fixes_from_proto(
+                "positions.fixes",
+                &p.fixes,
+                now,
+            )?),
             B::Status(s) => {
                 let status = match pb::CourierStatus::try_from(s.status) {
                     Ok(pb::CourierStatus::OnShift) => CourierStatus::OnShift,
@@ -101,11 +111,12 @@ impl CourierCommand {
                         ));
                     }
                 };
-                let shift_end = s
-                    .shift_end
-                    .as_ref()
-                    .map(|t| time_from_proto("status.shift_end", Some(t)))
-                    .transpose()?;
+                let shift_end = convert::optional_time_near(
+                    "status.shift_end",
+                    s.shift_end.as_ref(),
+                    Horizon::SHIFT_END,
+                    now,
+                )?;
                 CourierCommand::Status { status, shift_end }
             }
             B::Accept(a) => {
@@ -116,7 +127,7 @@ impl CourierCommand {
             }
             B::Decline(d) => {
                 convert::check_id("decline.offer_id", &d.offer_id)?;
-                convert::check_text("decline.note", &d.note, 512)?;
+                convert::check_text("decline.note", &d.note, MAX_NOTE_BYTES)?;
                 let reason = pb::DeclineReason::try_from(d.reason)
                     .map_or("unspecified", |r| r.as_str_name());
                 CourierCommand::Decline {
@@ -124,26 +135,36 @@ impl CourierCommand {
                     reason: format!("{reason} {}", d.note).trim().to_owned(),
                 }
             }
-            B::Arrived(a) => CourierCommand::Arrived {
-                stop_id: a.stop_id.clone(),
-                at: time_from_proto("arrived.arrived_at", a.arrived_at.as_ref())?,
-            },
-            B::PickedUp(p) => CourierCommand::PickedUp {
-                order_id: p.order_id.clone(),
-                at: time_from_proto("picked_up.picked_up_at", p.picked_up_at.as_ref())?,
-            },
-            B::Delivered(d) => CourierCommand::Delivered {
-                order_id: d.order_id.clone(),
-                at: time_from_proto("delivered.delivered_at", d.delivered_at.as_ref())?,
-            },
+            B::Arrived(a) => {
+                convert::check_id("arrived.stop_id", &a.stop_id)?;
+                CourierCommand::Arrived {
+                    stop_id: a.stop_id.clone(),
+                    at: happened("arrived.arrived_at", a.arrived_at.as_ref())?,
+                }
+            }
+            B::PickedUp(p) => {
+                convert::check_id("picked_up.order_id", &p.order_id)?;
+                CourierCommand::PickedUp {
+                    order_id: p.order_id.clone(),
+                    at: happened("picked_up.picked_up_at", p.picked_up_at.as_ref())?,
+                }
+            }
+            B::Delivered(d) => {
+                convert::check_id("delivered.order_id", &d.order_id)?;
+                CourierCommand::Delivered {
+                    order_id: d.order_id.clone(),
+                    at: happened("delivered.delivered_at", d.delivered_at.as_ref())?,
+                }
+            }
             B::Failed(f) => {
-                convert::check_text("failed.note", &f.note, 512)?;
+                convert::check_id("failed.order_id", &f.order_id)?;
+                convert::check_text("failed.note", &f.note, MAX_NOTE_BYTES)?;
                 let reason = pb::FailureReason::try_from(f.reason)
                     .map_or("unspecified", |r| r.as_str_name());
                 CourierCommand::Failed {
                     order_id: f.order_id.clone(),
                     reason: format!("{reason} {}", f.note).trim().to_owned(),
-                    at: time_from_proto("failed.failed_at", f.failed_at.as_ref())?,
+                    at: happened("failed.failed_at", f.failed_at.as_ref())?,
                 }
             }
         })
@@ -211,9 +232,13 @@ impl Core {
         convert::check_id("hello.scope.tenant_id", &scope.tenant_id)?;
         convert::check_id("hello.scope.region_id", &scope.region_id)?;
         convert::check_id("hello.courier_id", &hello.courier_id)?;
-        convert::check_text("hello.app_version", &hello.app_version, 64)?;
+        convert::check_text(
+            "hello.app_version",
+            &hello.app_version,
+            MAX_APP_VERSION_BYTES,
+        )?;
         let vehicle = convert::vehicle_from_proto("hello.vehicle", hello.vehicle)?;
-        let capacity = convert::load_from_proto(hello.capacity.as_ref());
+        let capacity = convert::checked_load_from_proto("hello.capacity", hello.capacity.as_ref())?;
         let equipment = convert::tags_from_proto("hello.equipment", &hello.equipment)?;
         let region_key = RegionKey::new(&scope.tenant_id, &scope.region_id);
         let courier_id = hello.courier_id.clone();
@@ -327,6 +352,15 @@ impl Core {
                 seq,
                 code: "invalid_argument",
                 message: "seq must be 1 or more after hello".into(),
+            });
+        }
+        // Refused before anything is stored: the store could never hold it, and the failure would
+        // look transient and close the session for the app to re-send it for ever.
+        if let Err(invalid) = convert::check_counter("seq", seq) {
+            return Ok(Reply::Rejected {
+                seq,
+                code: "invalid_argument",
+                message: invalid.to_string(),
             });
         }
         // A message applied before (the app re-sent it after a reconnect) is only acknowledged.

@@ -6,7 +6,8 @@ use super::{Core, CoreError};
 use crate::{
     domain::{
         Actor, RegionKey, ValidationError,
-        convert::{self, time_from_proto},
+        check::{Horizon, MAX_NOTE_BYTES},
+        convert,
     },
     store::{CourierSeq, MessageKey},
 };
@@ -34,6 +35,13 @@ impl Core {
         }
         convert::check_id("event_id", &envelope.event_id)?;
         convert::check_text("source", &envelope.source, 64)?;
+        let now = self.now();
+        convert::optional_time_near(
+            "occurred_at",
+            envelope.occurred_at.as_ref(),
+            Horizon::OCCURRED,
+            now,
+        )?;
         let message = Some(MessageKey {
             tenant_id: region.tenant_id.clone(),
             message_id: envelope.event_id.clone(),
@@ -49,14 +57,18 @@ impl Core {
             .ok_or_else(|| ValidationError::new("payload", "is required"))?;
         let applied = match payload {
             Payload::OrderPlaced(placed) => {
-                let spec = convert::order_spec_from_proto(placed.order.as_ref())?;
+                let spec = convert::order_spec_from_proto(placed.order.as_ref(), now)?;
                 let actor = Actor::Kitchen(spec.kitchen_id.clone());
                 let (_, existed) = self.create_order(&region, spec, actor, message).await?;
                 !existed
             }
             Payload::ReadyTimeRevised(revised) => {
                 convert::check_id("order_id", &revised.order_id)?;
-                let ready_at = time_from_proto("ready_at", revised.ready_at.as_ref())?;
+                let (ready_at, _) = convert::ready_revision_from_proto(
+                    revised.ready_at.as_ref(),
+                    revised.revision,
+                    now,
+                )?;
                 let (_, applied) = self
                     .revise_ready_time(
                         &region,
@@ -71,7 +83,7 @@ impl Core {
             }
             Payload::OrderCancelled(cancelled) => {
                 convert::check_id("order_id", &cancelled.order_id)?;
-                convert::check_text("reason", &cancelled.reason, 512)?;
+                convert::check_text("reason", &cancelled.reason, MAX_NOTE_BYTES)?;
                 self.cancel_order(
                     &region,
                     &cancelled.order_id,
@@ -84,7 +96,7 @@ impl Core {
             }
             Payload::PositionBatch(batch) => {
                 convert::check_id("position_batch.courier_id", &batch.courier_id)?;
-                let fixes = convert::fixes_from_proto("position_batch.fixes", &batch.fixes)?;
+                let fixes = convert::fixes_from_proto("position_batch.fixes", &batch.fixes, now)?;
                 self.ingest_positions(&region, &batch.courier_id, &fixes, None)
                     .await?;
                 true

@@ -5,20 +5,15 @@ use chrono::{DateTime, Utc};
 use proto::dispatch::v1 as pb;
 use router::geo::LatLng;
 
+pub use super::check::{
+    Horizon, MAX_ADDRESS_BYTES, MAX_FIXES, MAX_ID_BYTES, MAX_TAG_BYTES, MAX_TAGS, MAX_TEXT_BYTES,
+    check_counter, check_id, check_text,
+};
+use super::check::{
+    MAX_ACCURACY_M, MAX_HEADING_DEG, MAX_SERVICE_S, MAX_SPEED_MPS, MAX_VOLUME_ML, MAX_WEIGHT_G,
+    MAX_WINDOW, TIMESTAMP_SECONDS, check_at_most, check_measure,
+};
 use super::{DecisionRecord, Fix, Load, Order, OrderEventRecord, OrderSpec, Place, Vehicle};
-
-/// The longest id accepted, in bytes (common.proto).
-pub const MAX_ID_BYTES: usize = 128;
-/// The longest address accepted, in bytes.
-pub const MAX_ADDRESS_BYTES: usize = 512;
-/// The longest instructions or free-text reason accepted, in bytes.
-pub const MAX_TEXT_BYTES: usize = 1024;
-/// Most equipment tags per order, and the longest tag.
-pub const MAX_TAGS: usize = 16;
-/// The longest equipment tag, in bytes.
-pub const MAX_TAG_BYTES: usize = 64;
-/// Most fixes in one position message.
-pub const MAX_FIXES: usize = 1000;
 
 /// A field that does not hold what the API promises.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,35 +37,60 @@ impl ValidationError {
 
 type Result<T> = std::result::Result<T, ValidationError>;
 
-/// Checks an opaque id: 1 to 128 bytes.
-pub fn check_id(field: &str, id: &str) -> Result<()> {
-    if id.is_empty() || id.len() > MAX_ID_BYTES {
-        return Err(ValidationError::new(
-            field,
-            format!("must be 1 to {MAX_ID_BYTES} bytes, got {}", id.len()),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks free text against a length limit.
-pub fn check_text(field: &str, text: &str, max: usize) -> Result<()> {
-    if text.len() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("at most {max} bytes, got {}", text.len()),
-        ));
-    }
-    Ok(())
-}
-
-/// A protobuf timestamp as a UTC time.
+/// A protobuf timestamp as a UTC time. Refuses what `timestamp.proto` calls invalid: seconds
+/// outside 0001-01-01 to 9999-12-31 and nanos outside 0 to 999,999,999 (chrono would read nanos
+/// up to two seconds' worth as a leap second).
 pub fn time_from_proto(field: &str, ts: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>> {
     let ts = ts.ok_or_else(|| ValidationError::new(field, "is required"))?;
+    if !TIMESTAMP_SECONDS.contains(&ts.seconds) {
+        return Err(ValidationError::new(
+            field,
+            format!("seconds {} is outside 0001-01-01 to 9999-12-31", ts.seconds),
+        ));
+    }
     let nanos = u32::try_from(ts.nanos)
-        .map_err(|_| ValidationError::new(field, "nanos must not be negative"))?;
+        .ok()
+        .filter(|n| *n < 1_000_000_000)
+        .ok_or_else(|| {
+            ValidationError::new(field, format!("nanos {} is not 0 to 999999999", ts.nanos))
+        })?;
     DateTime::from_timestamp(ts.seconds, nanos)
         .ok_or_else(|| ValidationError::new(field, "is out of range"))
+}
+
+/// A protobuf timestamp that must lie within `horizon` of the service clock `now`.
+pub fn time_near(
+    field: &str,
+    ts: Option<&prost_types::Timestamp>,
+    horizon: Horizon,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
+    let at = time_from_proto(field, ts)?;
+    horizon.check(field, at, now)?;
+    Ok(at)
+}
+
+/// An optional protobuf timestamp within `horizon` of `now`; unset stays `None`.
+pub fn optional_time_near(
+    field: &str,
+    ts: Option<&prost_types::Timestamp>,
+    horizon: Horizon,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    ts.map(|ts| time_near(field, Some(ts), horizon, now))
+        .transpose()
+}
+
+/// A ready-time revision (kitchen API or `ReadyTimeRevised` event): the new ready time, planned
+/// and near the clock, and a revision number the store can hold.
+pub fn ready_revision_from_proto(
+    ready_at: Option<&prost_types::Timestamp>,
+    revision: u64,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, u64)> {
+    let at = time_near("ready_at", ready_at, Horizon::PLANNED, now)?;
+    check_counter("revision", revision)?;
+    Ok((at, revision))
 }
 
 /// A UTC time as a protobuf timestamp.
@@ -159,6 +179,24 @@ pub fn load_from_proto(l: Option<&pb::Load>) -> Load {
     })
 }
 
+/// A protobuf load, each dimension checked against its upper bound.
+pub fn checked_load_from_proto(field: &str, l: Option<&pb::Load>) -> Result<Load> {
+    let load = load_from_proto(l);
+    check_at_most(
+        &format!("{field}.weight_grams"),
+        load.weight_g,
+        MAX_WEIGHT_G,
+        "g",
+    )?;
+    check_at_most(
+        &format!("{field}.volume_ml"),
+        load.volume_ml,
+        MAX_VOLUME_ML,
+        "ml",
+    )?;
+    Ok(load)
+}
+
 /// A load as protobuf.
 pub fn load_to_proto(l: Load) -> pb::Load {
     pb::Load {
@@ -176,33 +214,66 @@ pub fn tags_from_proto(field: &str, tags: &[String]) -> Result<Vec<String>> {
         ));
     }
     for (i, tag) in tags.iter().enumerate() {
-        if tag.is_empty() || tag.len() > MAX_TAG_BYTES {
+        if tag.is_empty() || tag.len() > MAX_TAG_BYTES || tag.contains(char::is_control) {
             return Err(ValidationError::new(
                 format!("{field}[{i}]"),
-                format!("must be 1 to {MAX_TAG_BYTES} bytes"),
+                format!("must be 1 to {MAX_TAG_BYTES} bytes without control characters"),
             ));
         }
     }
     Ok(tags.to_vec())
 }
 
-/// An order from the kitchen API or an `OrderPlaced` event, fully checked.
-pub fn order_spec_from_proto(o: Option<&pb::OrderSpec>) -> Result<OrderSpec> {
+/// An order from the kitchen API or an `OrderPlaced` event, fully checked against the service
+/// clock `now`: placed in the past (give or take the clock skew), ready and promised within days.
+pub fn order_spec_from_proto(o: Option<&pb::OrderSpec>, now: DateTime<Utc>) -> Result<OrderSpec> {
     let o = o.ok_or_else(|| ValidationError::new("order", "is required"))?;
     check_id("order.order_id", &o.order_id)?;
     check_id("order.kitchen_id", &o.kitchen_id)?;
-    let placed_at = time_from_proto("order.placed_at", o.placed_at.as_ref())?;
-    let ready_at = time_from_proto("order.ready_at", o.ready_at.as_ref())?;
+    let placed_at = time_near(
+        "order.placed_at",
+        o.placed_at.as_ref(),
+        Horizon::HAPPENED,
+        now,
+    )?;
+    let pickup = place_from_proto("order.pickup", o.pickup.as_ref())?;
+    let ready_at = time_near("order.ready_at", o.ready_at.as_ref(), Horizon::PLANNED, now)?;
+    check_at_most(
+        "order.pickup_service_s",
+        o.pickup_service_s,
+        MAX_SERVICE_S,
+        "s",
+    )?;
+    let dropoff = place_from_proto("order.dropoff", o.dropoff.as_ref())?;
     let promised = o
         .promised
         .as_ref()
         .ok_or_else(|| ValidationError::new("order.promised", "is required"))?;
-    let promised_start = time_from_proto("order.promised.start", promised.start.as_ref())?;
-    let promised_end = time_from_proto("order.promised.end", promised.end.as_ref())?;
+    let promised_start = time_near(
+        "order.promised.start",
+        promised.start.as_ref(),
+        Horizon::PLANNED,
+        now,
+    )?;
+    let promised_end = time_near(
+        "order.promised.end",
+        promised.end.as_ref(),
+        Horizon::PLANNED,
+        now,
+    )?;
     if promised_end < promised_start {
         return Err(ValidationError::new(
             "order.promised.end",
             "is before order.promised.start",
+        ));
+    }
+    if promised_end - promised_start > MAX_WINDOW {
+        return Err(ValidationError::new(
+            "order.promised.end",
+            format!(
+                "is more than {} h after order.promised.start",
+                MAX_WINDOW.num_hours()
+            ),
         ));
     }
     if ready_at > promised_end {
@@ -211,36 +282,38 @@ pub fn order_spec_from_proto(o: Option<&pb::OrderSpec>) -> Result<OrderSpec> {
             "is after the end of the promised window",
         ));
     }
-    const DAY_S: u32 = 86_400;
-    for (field, s) in [
-        ("order.pickup_service_s", o.pickup_service_s),
-        ("order.dropoff_service_s", o.dropoff_service_s),
-    ] {
-        if s > DAY_S {
+    check_at_most(
+        "order.dropoff_service_s",
+        o.dropoff_service_s,
+        MAX_SERVICE_S,
+        "s",
+    )?;
+    let size = checked_load_from_proto("order.size", o.size.as_ref())?;
+    let mut allowed_vehicles = Vec::with_capacity(o.allowed_vehicles.len().min(4));
+    for (i, &v) in o.allowed_vehicles.iter().enumerate() {
+        let field = format!("order.allowed_vehicles[{i}]");
+        let vehicle = vehicle_from_proto(&field, v)?;
+        // At most one of each, so the list is bounded by the number of vehicle types.
+        if allowed_vehicles.contains(&vehicle) {
             return Err(ValidationError::new(
                 field,
-                format!("at most {DAY_S} s, got {s}"),
+                format!("{} is listed twice", vehicle.name()),
             ));
         }
+        allowed_vehicles.push(vehicle);
     }
-    let allowed_vehicles = o
-        .allowed_vehicles
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| vehicle_from_proto(&format!("order.allowed_vehicles[{i}]"), v))
-        .collect::<Result<Vec<_>>>()?;
     Ok(OrderSpec {
         order_id: o.order_id.clone(),
         kitchen_id: o.kitchen_id.clone(),
         placed_at,
-        pickup: place_from_proto("order.pickup", o.pickup.as_ref())?,
+        pickup,
         ready_at,
         pickup_service_s: o.pickup_service_s,
-        dropoff: place_from_proto("order.dropoff", o.dropoff.as_ref())?,
+        dropoff,
         promised_start,
         promised_end,
         dropoff_service_s: o.dropoff_service_s,
-        size: load_from_proto(o.size.as_ref()),
+        size,
         allowed_vehicles,
         required_equipment: tags_from_proto("order.required_equipment", &o.required_equipment)?,
         hard_window: o.hard_window,
@@ -273,21 +346,22 @@ pub fn order_spec_to_proto(s: &OrderSpec) -> pb::OrderSpec {
     }
 }
 
-/// One GPS fix, checked.
-pub fn fix_from_proto(field: &str, f: &pb::PositionFix) -> Result<Fix> {
+/// One GPS fix, checked: a real coordinate, recorded in the past week (give or take the clock
+/// skew), and finite measurements in range. Negative accuracy, speed and heading mean "unknown".
+pub fn fix_from_proto(field: &str, f: &pb::PositionFix, now: DateTime<Utc>) -> Result<Fix> {
     let location = latlng_from_proto(&format!("{field}.location"), f.location.as_ref())?;
-    let recorded_at = time_from_proto(&format!("{field}.recorded_at"), f.recorded_at.as_ref())?;
-    for (name, value) in [
-        ("accuracy_m", f.accuracy_m),
-        ("speed_mps", f.speed_mps),
-        ("heading_deg", f.heading_deg),
+    let recorded_at = time_near(
+        &format!("{field}.recorded_at"),
+        f.recorded_at.as_ref(),
+        Horizon::HAPPENED,
+        now,
+    )?;
+    for (name, value, max) in [
+        ("accuracy_m", f.accuracy_m, MAX_ACCURACY_M),
+        ("speed_mps", f.speed_mps, MAX_SPEED_MPS),
+        ("heading_deg", f.heading_deg, MAX_HEADING_DEG),
     ] {
-        if !value.is_finite() {
-            return Err(ValidationError::new(
-                format!("{field}.{name}"),
-                "must be a finite number",
-            ));
-        }
+        check_measure(&format!("{field}.{name}"), value, -max, max)?;
     }
     Ok(Fix {
         location,
@@ -310,7 +384,11 @@ pub fn fix_to_proto(f: &Fix) -> pb::PositionFix {
 }
 
 /// A batch of fixes, checked for count and order.
-pub fn fixes_from_proto(field: &str, fixes: &[pb::PositionFix]) -> Result<Vec<Fix>> {
+pub fn fixes_from_proto(
+    field: &str,
+    fixes: &[pb::PositionFix],
+    now: DateTime<Utc>,
+) -> Result<Vec<Fix>> {
     if fixes.is_empty() || fixes.len() > MAX_FIXES {
         return Err(ValidationError::new(
             field,
@@ -320,7 +398,7 @@ pub fn fixes_from_proto(field: &str, fixes: &[pb::PositionFix]) -> Result<Vec<Fi
     let out = fixes
         .iter()
         .enumerate()
-        .map(|(i, f)| fix_from_proto(&format!("{field}[{i}]"), f))
+        .map(|(i, f)| fix_from_proto(&format!("{field}[{i}]"), f, now))
         .collect::<Result<Vec<_>>>()?;
     if out.windows(2).any(|w| w[1].recorded_at < w[0].recorded_at) {
         return Err(ValidationError::new(

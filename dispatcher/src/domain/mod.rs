@@ -6,6 +6,7 @@ mod event;
 mod order;
 mod region;
 
+pub mod check;
 pub mod convert;
 pub use convert::ValidationError;
 pub use courier::{Courier, CourierStatus, Fix};

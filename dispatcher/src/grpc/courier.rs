@@ -250,7 +250,7 @@ async fn read_up(
             })
         } else {
             let command = match &message.body {
-                Some(body) => CourierCommand::from_proto(body),
+                Some(body) => CourierCommand::from_proto(body, core.now()),
                 None => Err(ValidationError::new("body", "is required")),
             };
             core.courier_message(speaker, seq, command).await

@@ -19,7 +19,7 @@ use crate::{
     core::{Core, EtaUpdate, txn::pickup_eta},
     domain::{
         Actor, RegionKey,
-        convert::{check_text, order_spec_from_proto, time_from_proto},
+        convert::{check_text, order_spec_from_proto, ready_revision_from_proto},
     },
 };
 
@@ -58,7 +58,8 @@ impl KitchenService for KitchenApi {
         let caller = caller_of(&request)?;
         let request = request.into_inner();
         let region = region_of(request.scope.as_ref(), &self.core)?;
-        let spec = order_spec_from_proto(request.order.as_ref()).map_err(invalid)?;
+        let spec =
+            order_spec_from_proto(request.order.as_ref(), self.core.now()).map_err(invalid)?;
         caller.may_act_for_kitchen(&region.tenant_id, &spec.kitchen_id, "create this order")?;
         self.core.metrics().message_received(SOURCE, "order_placed");
         let actor = Actor::Kitchen(spec.kitchen_id.clone());
@@ -83,7 +84,9 @@ impl KitchenService for KitchenApi {
         let request = request.into_inner();
         let region = region_of(request.scope.as_ref(), &self.core)?;
         required_id("order_id", &request.order_id)?;
-        let ready_at = time_from_proto("ready_at", request.ready_at.as_ref()).map_err(invalid)?;
+        let (ready_at, _) =
+            ready_revision_from_proto(request.ready_at.as_ref(), request.revision, self.core.now())
+                .map_err(invalid)?;
         let actor = owning_kitchen(
             &self.core,
             &caller,

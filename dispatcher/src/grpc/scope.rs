@@ -1,6 +1,7 @@
 //! Checks shared by every RPC: the request's scope (tenant and region, which this instance must plan)
 //! and the operator context of support overrides. A refusal is a [`Status`] that names the field.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use proto::dispatch::v1 as pb;
 use tonic::Status;
 
@@ -8,7 +9,8 @@ use crate::{
     core::{Core, CoreError, support::Override},
     domain::{
         RegionKey, ValidationError,
-        convert::{MAX_ID_BYTES, check_id, check_text},
+        check::MAX_PLAN_AHEAD,
+        convert::{Horizon, MAX_ID_BYTES, check_id, check_text, optional_time_near},
     },
 };
 
@@ -75,6 +77,31 @@ pub(crate) fn optional_id<'a>(field: &str, id: &'a str) -> Result<Option<&'a str
         )));
     }
     Ok(Some(id))
+}
+
+/// When a hold ends by itself: unset (until released), or a time after `now` and at most
+/// [`MAX_PLAN_AHEAD`] after it.
+pub(crate) fn hold_until(
+    until: Option<&prost_types::Timestamp>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Status> {
+    let until = optional_time_near(
+        "until",
+        until,
+        Horizon {
+            past: TimeDelta::zero(),
+            future: MAX_PLAN_AHEAD,
+        },
+        now,
+    )
+    .map_err(invalid)?;
+    if until.is_some_and(|until| until <= now) {
+        return Err(invalid(ValidationError::new(
+            "until",
+            "must be in the future",
+        )));
+    }
+    Ok(until)
 }
 
 /// An `INVALID_ARGUMENT` status for a field that breaks the API's rules.

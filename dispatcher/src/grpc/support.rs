@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     run_to_completion,
-    scope::{invalid, optional_id, override_of, region_of, required_id},
+    scope::{hold_until, invalid, optional_id, override_of, region_of, required_id},
     status_of,
 };
 use crate::{
@@ -310,20 +310,7 @@ impl SupportService for SupportApi {
         let request = request.into_inner();
         let region = self.region_for(&caller, request.scope.as_ref(), "hold orders")?;
         required_id("order_id", &request.order_id)?;
-        let until = request
-            .until
-            .as_ref()
-            .map(|until| time_from_proto("until", Some(until)))
-            .transpose()
-            .map_err(invalid)?;
-        if let Some(until) = until
-            && until <= self.core.now()
-        {
-            return Err(invalid(ValidationError::new(
-                "until",
-                "must be in the future",
-            )));
-        }
+        let until = hold_until(request.until.as_ref(), self.core.now())?;
         let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
         let order =

@@ -26,7 +26,9 @@ pub(crate) struct Placement {
 }
 
 fn fits(load: Load, size: Load, capacity: Load) -> bool {
-    (0..LOAD_DIMS).all(|d| load[d] + size[d] <= capacity[d])
+    // Widened: a courier without a stated capacity has `i32::MAX`, and its load plus one more
+    // order must not overflow into a negative that "fits".
+    (0..LOAD_DIMS).all(|d| i64::from(load[d]) + i64::from(size[d]) <= i64::from(capacity[d]))
 }
 
 /// The cheapest feasible placement of `job` in `route`, skipping each candidate with probability
@@ -254,6 +256,14 @@ mod tests {
         route::{Trip, trips_hold},
         solution::Solution,
     };
+
+    #[test]
+    fn a_full_unbounded_courier_does_not_overflow_into_room() {
+        let unbounded = [i32::MAX, i32::MAX];
+        assert!(fits([0, 0], [i32::MAX, 1], unbounded));
+        assert!(!fits([i32::MAX, 0], [i32::MAX, 0], unbounded));
+        assert!(!fits([1, 0], [i32::MAX, 0], unbounded));
+    }
 
     /// Every placement of `job` in `route`, judged by full re-evaluation: the reference the fast
     /// path must agree with.
