@@ -109,3 +109,47 @@ fn url_with_dbname(url: &str, dbname: &str) -> String {
     }
     out
 }
+
+/// An exclusive, auto-deleted queue bound to `exchange` with `binding_key`, consumed without
+/// acknowledgements: a test's window on what the service publishes there.
+pub async fn watch(channel: &lapin::Channel, exchange: &str, binding_key: &str) -> lapin::Consumer {
+    use lapin::{
+        options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
+        types::FieldTable,
+    };
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .expect("declare a watch queue");
+    channel
+        .queue_bind(
+            queue.name().clone(),
+            exchange.into(),
+            binding_key.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("bind the watch queue");
+    channel
+        .basic_consume(
+            queue.name().clone(),
+            // The broker names each consumer: one channel may hold several watches.
+            "".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume the watch queue")
+}

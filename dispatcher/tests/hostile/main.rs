@@ -27,11 +27,7 @@ use dispatcher::{
     domain::RegionKey,
 };
 use futures::StreamExt as _;
-use lapin::{
-    BasicProperties, Channel,
-    options::{BasicConsumeOptions, BasicPublishOptions, QueueBindOptions, QueueDeclareOptions},
-    types::{AMQPValue, FieldTable},
-};
+use lapin::{BasicProperties, Channel, options::BasicPublishOptions, types::AMQPValue};
 use prost::Message as _;
 use proto::dispatch::v1::{self as pb, envelope::Payload};
 
@@ -66,45 +62,10 @@ struct Row {
     lost: usize,
 }
 
-/// An exclusive queue on the dead-letter exchange for `region`'s routing keys.
+/// Watches the dead-letter exchange for `region`'s routing keys.
 async fn dead_letters(channel: &Channel, region: &RegionKey) -> lapin::Consumer {
-    let queue = channel
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("declare a dead-letter watch");
-    channel
-        .queue_bind(
-            queue.name().clone(),
-            topology::DEAD_LETTER_EXCHANGE.into(),
-            routing::region_pattern(&region.tenant_id, &region.region_id)
-                .as_str()
-                .into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind the dead-letter watch");
-    channel
-        .basic_consume(
-            queue.name().clone(),
-            // The broker names each consumer: one channel holds several watches.
-            "".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("consume dead letters")
+    let binding = routing::region_pattern(&region.tenant_id, &region.region_id);
+    common::watch(channel, topology::DEAD_LETTER_EXCHANGE, &binding).await
 }
 
 /// The next dead letter's message id and reason header.

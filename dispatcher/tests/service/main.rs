@@ -13,51 +13,15 @@ use dispatcher::bus::{self, Publisher, topology};
 use futures::StreamExt as _;
 use harness::{App, at, config, eventually, order, start, unique_region};
 use lapin::{
-    BasicProperties, Channel as AmqpChannel,
-    options::{
-        BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueBindOptions,
-        QueueDeclareOptions,
-    },
-    types::{AMQPValue, FieldTable},
+    BasicProperties, Channel as AmqpChannel, options::BasicPublishOptions, types::AMQPValue,
 };
 use prost::Message as _;
 use proto::dispatch::v1::{self as pb, envelope::Payload};
 
-/// Declares an exclusive queue bound to `exchange` for everything of `tenant`.
+/// Watches `exchange` for everything of `tenant`.
 async fn watch(channel: &AmqpChannel, exchange: &str, tenant: &str) -> lapin::Consumer {
-    let queue = channel
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.name().clone(),
-            exchange.into(),
-            format!("{}.#", bus::routing::encode_word(tenant))
-                .as_str()
-                .into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .basic_consume(
-            queue.name().clone(),
-            "test".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap()
+    let binding = format!("{}.#", bus::routing::encode_word(tenant));
+    common::watch(channel, exchange, &binding).await
 }
 
 fn envelope(
@@ -224,7 +188,6 @@ async fn orders_from_rabbitmq_and_grpc_are_offered_delivered_stored_and_announce
             Some(Payload::AssignmentMade(_)) => assignments += 1,
             _ => {}
         }
-        delivery.ack(BasicAckOptions::default()).await.unwrap();
     }
     assert_eq!(assignments, 2, "one assignment per accepted order");
 
