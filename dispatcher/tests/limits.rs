@@ -140,6 +140,24 @@ async fn a_courier_over_its_message_rate_is_cut_off_and_the_others_are_not() {
 }
 
 #[tokio::test]
+async fn a_courier_message_over_the_size_limit_ends_the_session_saying_so() {
+    let (running, channel) = start(|_| {}).await;
+    let mut app = courier(&channel, "c-big").await.expect("c-big opens");
+    let mut quiet = courier(&channel, "c-quiet").await.expect("c-quiet opens");
+    app.send(pb::courier_up::Body::Failed(pb::DeliveryFailed {
+        order_id: "o-1".into(),
+        note: "x".repeat(dispatcher::grpc::MAX_MESSAGE_BYTES + 1),
+        ..Default::default()
+    }))
+    .await;
+    let ended = app.ended().await.expect("the session ends with a status");
+    assert_eq!(ended.code(), Code::OutOfRange, "{ended}");
+    assert!(ended.message().contains("too large"), "{ended}");
+    still_served(&mut quiet, 1.0).await;
+    running.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_limits_are_configured_and_checked() {
     let defaults = Config::defaults().grpc_limits;
     assert_eq!(defaults.max_streams, 20_000);

@@ -219,7 +219,9 @@ async fn read_up(
                     message = status.message(),
                     "courier stream up failed"
                 );
-                return Ok(());
+                // An app still listening learns why (an oversized or undecodable message); one
+                // that hung up reads nothing.
+                return Err(status);
             }
         };
         let seq = message.seq;
