@@ -127,13 +127,19 @@ impl Hub {
         };
         match session.tx.try_send(message) {
             Ok(()) => true,
-            Err(error) => {
+            Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!(
                     tenant_id,
                     courier_id,
-                    reason = %error,
+                    buffered = STREAM_BUFFER,
                     "courier stream cannot take more messages; closing it so the app resyncs"
                 );
+                sessions.remove(&key);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                // The app hung up a moment before its session was closed: nothing is wrong.
+                tracing::debug!(tenant_id, courier_id, "courier stream already gone");
                 sessions.remove(&key);
                 false
             }
