@@ -243,8 +243,8 @@ pub const VARIABLES: &[Variable] = &[
     limits::GRPC_REQUEST_TIMEOUT_MS,
 ];
 
-/// The longest tenant or region id in [`Config::dispatch_regions`], in bytes.
-pub const MAX_ID_BYTES: usize = 128;
+/// The longest tenant or region id in [`Config::dispatch_regions`], in bytes: the API's id rule.
+pub use crate::domain::check::MAX_ID_BYTES;
 
 /// The longest interval between retention runs, seconds: a week. Longer would let old chunks pile
 /// up, and far larger values overflow time arithmetic.

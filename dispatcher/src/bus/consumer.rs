@@ -35,6 +35,15 @@ const CONSUMER_TAG: &str = "dispatcher";
 /// How long closing the connection may take before it is abandoned.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How each inbound queue is consumed.
+#[derive(Debug, Clone, Copy)]
+struct QueueOptions {
+    /// Unacknowledged messages held at most.
+    prefetch: u16,
+    /// What vouches for a message's tenant.
+    tenant_source: TenantSource,
+}
+
 /// Consumes the orders and positions queues of `regions` until `shutdown` completes.
 ///
 /// Connects to `amqp_url`, declares the topology and each region's queues, and consumes each queue
@@ -60,7 +69,10 @@ pub async fn run(
         &amqp_url,
         &core,
         &regions,
-        (prefetch.max(1), tenant_source),
+        QueueOptions {
+            prefetch: prefetch.max(1),
+            tenant_source,
+        },
         stopped,
     );
     let shutdown = async move {
@@ -94,7 +106,7 @@ async fn supervise(
     url: &str,
     core: &Arc<Core>,
     regions: &[RegionKey],
-    queue_options: (u16, TenantSource),
+    queue_options: QueueOptions,
     stopped: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
@@ -124,7 +136,10 @@ async fn session(
     url: &str,
     core: &Arc<Core>,
     regions: &[RegionKey],
-    (prefetch, tenant_source): (u16, TenantSource),
+    QueueOptions {
+        prefetch,
+        tenant_source,
+    }: QueueOptions,
     stopped: watch::Receiver<bool>,
 ) -> Result<(), SessionError> {
     let mut stop = Stop::new(stopped.clone(), None);

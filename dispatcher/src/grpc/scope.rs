@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// The longest free-text reason accepted from a kitchen or an operator, in bytes.
-pub(crate) const MAX_REASON_BYTES: usize = 512;
+pub(crate) const MAX_REASON_BYTES: usize = crate::domain::check::MAX_NOTE_BYTES;
 
 /// The region a request is scoped to, if this instance plans it.
 ///
