@@ -94,6 +94,10 @@ pub struct Running {
     pub local_bus: Option<Arc<LocalBus>>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    /// Stopped only after every task that writes to the outbox has ended, so its last drain
+    /// sees everything they committed.
+    relay_stop: watch::Sender<bool>,
+    relay: JoinSet<()>,
     writers: JoinSet<()>,
     grace: Duration,
 }
@@ -125,6 +129,9 @@ impl Running {
         let (stop, stop_rx) = watch::channel(false);
         let shutdown = Shutdown(stop_rx);
         let mut tasks = JoinSet::new();
+        let (relay_stop, relay_stop_rx) = watch::channel(false);
+        let relay_shutdown = Shutdown(relay_stop_rx);
+        let mut relay = JoinSet::new();
 
         let (metrics, registry) = Metrics::new();
         let (metrics_addr, metrics_task) = metrics::serve(
@@ -200,10 +207,10 @@ impl Running {
         let local_bus = match &config.amqp_url {
             Some(url) => {
                 let publisher: Arc<dyn Publish> = Arc::new(bus::AmqpPublisher::connect(url).await?);
-                tasks.spawn(bus::relay::run_with(
+                relay.spawn(bus::relay::run_with(
                     publisher,
                     core.clone(),
-                    shutdown.clone().wait(),
+                    relay_shutdown.wait(),
                     relay_options,
                 ));
                 tasks.spawn(bus::consumer::run(
@@ -220,10 +227,10 @@ impl Running {
                 tracing::info!("no AMQP_URL: events stay on the in-process bus");
                 let local = Arc::new(LocalBus::default());
                 let publisher: Arc<dyn Publish> = local.clone();
-                tasks.spawn(bus::relay::run_with(
+                relay.spawn(bus::relay::run_with(
                     publisher,
                     core.clone(),
-                    shutdown.clone().wait(),
+                    relay_shutdown.wait(),
                     relay_options,
                 ));
                 Some(local)
@@ -259,6 +266,8 @@ impl Running {
             local_bus,
             stop,
             tasks,
+            relay_stop,
+            relay,
             writers,
             grace: config.shutdown_grace,
         })
@@ -273,6 +282,8 @@ impl Running {
             core,
             stop,
             mut tasks,
+            relay_stop,
+            mut relay,
             mut writers,
             grace,
             ..
@@ -294,6 +305,17 @@ impl Running {
                 "tasks still running after the grace period; stopping them"
             );
             tasks.abort_all();
+        }
+        // Only now can nothing add to the outbox: a call or planning round still running when the
+        // relay last found it empty would otherwise leave its events there until the restart.
+        let _ = relay_stop.send(true);
+        let published = tokio::time::timeout_at(deadline, async {
+            while relay.join_next().await.is_some() {}
+        })
+        .await;
+        if published.is_err() {
+            tracing::warn!("outbox relay still publishing after the grace period; stopping it");
+            relay.abort_all();
         }
         // The writers stop once every position sink is gone and their queue is empty.
         drop(core);

@@ -24,7 +24,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{
-    Stopping,
+    InFlight, Stopping,
     limits::{MessageRate, StreamSlot, StreamSlots},
     scope::region_of,
 };
@@ -42,22 +42,25 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct CourierApi {
     core: Arc<Core>,
     stopping: Stopping,
+    in_flight: InFlight,
     slots: StreamSlots,
     messages_per_s: u32,
 }
 
 impl CourierApi {
-    /// The service on `core`; sessions end when `stopping` fires. Each session takes one of
-    /// `slots` and may send `messages_per_s` messages per second.
+    /// The service on `core`; sessions end when `stopping` fires and run on `in_flight`. Each
+    /// session takes one of `slots` and may send `messages_per_s` messages per second.
     pub(crate) fn new(
         core: Arc<Core>,
         stopping: Stopping,
+        in_flight: InFlight,
         slots: StreamSlots,
         messages_per_s: u32,
     ) -> Self {
         Self {
             core,
             stopping,
+            in_flight,
             slots,
             messages_per_s,
         }
@@ -108,7 +111,7 @@ impl CourierService for CourierApi {
         // The session runs on its own task from Hello on, so that a Hello the core has applied is
         // always either handed to the caller or closed again.
         let (opened_tx, opened_rx) = oneshot::channel();
-        tokio::spawn(run_session(
+        self.in_flight.spawn(run_session(
             Session {
                 core: self.core.clone(),
                 stopping,

@@ -9,9 +9,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::{
-    Stopping,
+    InFlight, Stopping,
     limits::{StreamSlot, StreamSlots},
-    run_to_completion,
     scope::{MAX_REASON_BYTES, invalid, region_of, required_id},
 };
 use crate::{
@@ -34,16 +33,23 @@ const SOURCE: &str = "grpc";
 pub(crate) struct KitchenApi {
     core: Arc<Core>,
     stopping: Stopping,
+    in_flight: InFlight,
     slots: StreamSlots,
 }
 
 impl KitchenApi {
     /// The service on `core`; ETA watches end when `stopping` fires, and each takes one of
-    /// `slots` while it runs.
-    pub(crate) fn new(core: Arc<Core>, stopping: Stopping, slots: StreamSlots) -> Self {
+    /// `slots` while it runs. Watches and changes run on `in_flight`.
+    pub(crate) fn new(
+        core: Arc<Core>,
+        stopping: Stopping,
+        in_flight: InFlight,
+        slots: StreamSlots,
+    ) -> Self {
         Self {
             core,
             stopping,
+            in_flight,
             slots,
         }
     }
@@ -64,9 +70,10 @@ impl KitchenService for KitchenApi {
         self.core.metrics().message_received(SOURCE, "order_placed");
         let actor = Actor::Kitchen(spec.kitchen_id.clone());
         let core = self.core.clone();
-        let (order, already_existed) =
-            run_to_completion(async move { core.create_order(&region, spec, actor, None).await })
-                .await?;
+        let (order, already_existed) = self
+            .in_flight
+            .run_to_completion(async move { core.create_order(&region, spec, actor, None).await })
+            .await?;
         if already_existed {
             self.core.metrics().message_duplicate(SOURCE);
         }
@@ -99,18 +106,20 @@ impl KitchenService for KitchenApi {
             .metrics()
             .message_received(SOURCE, "ready_time_revised");
         let core = self.core.clone();
-        let (order, applied) = run_to_completion(async move {
-            core.revise_ready_time(
-                &region,
-                &request.order_id,
-                ready_at,
-                request.revision,
-                actor,
-                None,
-            )
-            .await
-        })
-        .await?;
+        let (order, applied) = self
+            .in_flight
+            .run_to_completion(async move {
+                core.revise_ready_time(
+                    &region,
+                    &request.order_id,
+                    ready_at,
+                    request.revision,
+                    actor,
+                    None,
+                )
+                .await
+            })
+            .await?;
         Ok(Response::new(pb::ReviseReadyTimeResponse {
             applied,
             status: Some(order.to_proto()),
@@ -138,11 +147,13 @@ impl KitchenService for KitchenApi {
             .metrics()
             .message_received(SOURCE, "order_cancelled");
         let core = self.core.clone();
-        let order = run_to_completion(async move {
-            core.cancel_order(&region, &request.order_id, &request.reason, actor, None)
-                .await
-        })
-        .await?;
+        let order = self
+            .in_flight
+            .run_to_completion(async move {
+                core.cancel_order(&region, &request.order_id, &request.reason, actor, None)
+                    .await
+            })
+            .await?;
         Ok(Response::new(pb::CancelOrderResponse {
             status: Some(order.to_proto()),
         }))
@@ -167,7 +178,7 @@ impl KitchenService for KitchenApi {
         // Subscribed before the snapshot is taken, so no change falls between the two.
         let updates = self.core.subscribe_etas();
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-        tokio::spawn(
+        self.in_flight.spawn(
             EtaWatch {
                 core: self.core.clone(),
                 region,

@@ -5,7 +5,8 @@
 //! its `From` impl. Handlers that change state run the change on a task of its own, so a caller
 //! that hangs up mid-request cannot cut a change off between its commit and its effect in memory.
 //! Long-lived streams (courier sessions, pickup-ETA watches) end when shutdown begins, so a graceful
-//! shutdown does not wait for clients that would never hang up by themselves.
+//! shutdown does not wait for clients that would never hang up by themselves; the server then
+//! waits for the tasks they left running (see [`InFlight`]).
 
 mod courier;
 mod kitchen;
@@ -23,6 +24,7 @@ use proto::dispatch::v1::{
 };
 use tokio::sync::watch;
 use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
+use tokio_util::task::TaskTracker;
 use tonic::{
     Status,
     server::NamedService,
@@ -68,7 +70,7 @@ pub struct Security {
 /// Health reports every service `SERVING` from the start and `NOT_SERVING` as soon as shutdown
 /// begins. Shutdown then ends open courier sessions and ETA watches with `UNAVAILABLE` (apps
 /// reconnect, to this instance after a restart or to another one), stops accepting connections and
-/// returns once in-flight requests have finished.
+/// returns once in-flight requests and the tasks they started have finished.
 pub async fn serve(
     core: Arc<Core>,
     listener: tokio::net::TcpListener,
@@ -79,12 +81,14 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopping = Stopping(stop_rx);
     let slots = limits::StreamSlots::new(limits.max_streams, core.metrics().clone());
+    let in_flight = InFlight::default();
 
     let authenticate = Authenticate::new(security.verifier);
     let courier = InterceptedService::new(
         CourierServiceServer::new(CourierApi::new(
             core.clone(),
             stopping.clone(),
+            in_flight.clone(),
             slots.clone(),
             limits.courier_messages_per_s,
         ))
@@ -92,12 +96,17 @@ pub async fn serve(
         authenticate.clone(),
     );
     let kitchen = InterceptedService::new(
-        KitchenServiceServer::new(KitchenApi::new(core.clone(), stopping.clone(), slots))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        KitchenServiceServer::new(KitchenApi::new(
+            core.clone(),
+            stopping.clone(),
+            in_flight.clone(),
+            slots,
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES),
         authenticate.clone(),
     );
     let support = InterceptedService::new(
-        SupportServiceServer::new(SupportApi::new(core))
+        SupportServiceServer::new(SupportApi::new(core, in_flight.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
         authenticate,
     );
@@ -139,7 +148,7 @@ pub async fn serve(
     if let Some(tls) = security.tls {
         builder = builder.tls_config(tls)?;
     }
-    builder
+    let served = builder
         .layer(limits::DeadlineLayer::new(limits.request_timeout))
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
@@ -150,7 +159,12 @@ pub async fn serve(
         .add_service(kitchen)
         .add_service(support)
         .serve_with_incoming_shutdown(incoming, signal)
-        .await
+        .await;
+    // Connections are closed, but a session may still be closing in the core, or a change whose
+    // caller hung up may still be committing: its events must be in the outbox before the relay's
+    // last drain.
+    in_flight.finish().await;
+    served
 }
 
 /// The names health reports on: the server as a whole ("") and each dispatch service.
@@ -181,21 +195,50 @@ impl Stopping {
     }
 }
 
-/// Runs a change on a task of its own and waits for it.
-///
-/// A handler future is dropped when its caller hangs up; a change dropped between its commit and
-/// its effect in memory would leave the two apart. On its own task the change always completes.
-pub(crate) async fn run_to_completion<T, F>(change: F) -> Result<T, Status>
-where
-    T: Send + 'static,
-    F: Future<Output = Result<T, CoreError>> + Send + 'static,
-{
-    match tokio::spawn(change).await {
-        Ok(result) => result.map_err(status_of),
-        Err(error) => {
-            tracing::error!(%error, "grpc request task failed");
-            Err(Status::internal("the request failed inside the service"))
+/// The tasks requests leave running on their own: courier sessions, ETA watches and changes whose
+/// caller may hang up. [`serve`] returns only once they have all ended, so the service's shutdown
+/// knows that nothing started by a request still writes to the store or the outbox.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InFlight(TaskTracker);
+
+impl InFlight {
+    /// Runs `task` on a task of its own that the server waits for before it returns.
+    pub(crate) fn spawn<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.spawn(task);
+    }
+
+    /// Runs a change on a task of its own and waits for it.
+    ///
+    /// A handler future is dropped when its caller hangs up; a change dropped between its commit
+    /// and its effect in memory would leave the two apart. On its own task the change always
+    /// completes.
+    pub(crate) async fn run_to_completion<T, F>(&self, change: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, CoreError>> + Send + 'static,
+    {
+        match self.0.spawn(change).await {
+            Ok(result) => result.map_err(status_of),
+            Err(error) => {
+                tracing::error!(%error, "grpc request task failed");
+                Err(Status::internal("the request failed inside the service"))
+            }
         }
+    }
+
+    /// Waits until every task has ended; none may start after this is called.
+    async fn finish(&self) {
+        self.0.close();
+        if !self.0.is_empty() {
+            tracing::info!(
+                tasks = self.0.len(),
+                "grpc server waiting for request tasks to end"
+            );
+        }
+        self.0.wait().await;
     }
 }
 

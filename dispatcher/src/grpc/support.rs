@@ -8,7 +8,7 @@ use proto::dispatch::v1::{self as pb, support_service_server::SupportService};
 use tonic::{Request, Response, Status};
 
 use super::{
-    run_to_completion,
+    InFlight,
     scope::{hold_until, invalid, optional_id, override_of, region_of, required_id},
     status_of,
 };
@@ -37,12 +37,13 @@ const MAX_TRACK_SPAN: TimeDelta = TimeDelta::hours(24);
 #[derive(Debug, Clone)]
 pub(crate) struct SupportApi {
     core: Arc<Core>,
+    in_flight: InFlight,
 }
 
 impl SupportApi {
-    /// The service on `core`.
-    pub(crate) fn new(core: Arc<Core>) -> Self {
-        Self { core }
+    /// The service on `core`; overrides run to completion on `in_flight`.
+    pub(crate) fn new(core: Arc<Core>, in_flight: InFlight) -> Self {
+        Self { core, in_flight }
     }
 
     /// The region a request is for, once `caller` is found to support its tenant.
@@ -275,11 +276,13 @@ impl SupportService for SupportApi {
         required_id("to_courier_id", &request.to_courier_id)?;
         let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
-        let order = run_to_completion(async move {
-            core.reassign(&region, &request.order_id, &request.to_courier_id, &by)
-                .await
-        })
-        .await?;
+        let order = self
+            .in_flight
+            .run_to_completion(async move {
+                core.reassign(&region, &request.order_id, &request.to_courier_id, &by)
+                    .await
+            })
+            .await?;
         Ok(Response::new(order.to_proto()))
     }
 
@@ -294,11 +297,13 @@ impl SupportService for SupportApi {
         optional_id("courier_id", &request.courier_id)?;
         let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
-        let order = run_to_completion(async move {
-            let courier = Some(request.courier_id.as_str()).filter(|id| !id.is_empty());
-            core.pin(&region, &request.order_id, courier, &by).await
-        })
-        .await?;
+        let order = self
+            .in_flight
+            .run_to_completion(async move {
+                let courier = Some(request.courier_id.as_str()).filter(|id| !id.is_empty());
+                core.pin(&region, &request.order_id, courier, &by).await
+            })
+            .await?;
         Ok(Response::new(order.to_proto()))
     }
 
@@ -313,8 +318,9 @@ impl SupportService for SupportApi {
         let until = hold_until(request.until.as_ref(), self.core.now())?;
         let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
-        let order =
-            run_to_completion(
+        let order = self
+            .in_flight
+            .run_to_completion(
                 async move { core.hold(&region, &request.order_id, until, &by).await },
             )
             .await?;
@@ -331,9 +337,10 @@ impl SupportService for SupportApi {
         required_id("order_id", &request.order_id)?;
         let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
-        let order =
-            run_to_completion(async move { core.release(&region, &request.order_id, &by).await })
-                .await?;
+        let order = self
+            .in_flight
+            .run_to_completion(async move { core.release(&region, &request.order_id, &by).await })
+            .await?;
         Ok(Response::new(order.to_proto()))
     }
 
@@ -347,8 +354,9 @@ impl SupportService for SupportApi {
         required_id("order_id", &request.order_id)?;
         let by = overrider(&caller, request.context.as_ref())?;
         let core = self.core.clone();
-        let order =
-            run_to_completion(
+        let order = self
+            .in_flight
+            .run_to_completion(
                 async move { core.support_cancel(&region, &request.order_id, &by).await },
             )
             .await?;
