@@ -232,7 +232,10 @@ pub const VARIABLES: &[Variable] = &[
     SHUTDOWN_GRACE_S,
     LOG_FORMAT,
     security::AUTH_JWT_SECRET,
+    security::AUTH_JWT_SECRET_PREVIOUS,
     security::AUTH_JWT_PUBLIC_KEY_FILE,
+    security::AUTH_JWT_JWKS_FILE,
+    security::AUTH_JWT_JWKS_REFRESH_S,
     security::AUTH_JWT_ALGORITHM,
     security::AUTH_JWT_ISSUER,
     security::AUTH_JWT_AUDIENCE,
@@ -422,6 +425,8 @@ pub struct Config {
     /// `AUTH_JWT_*`: how bearer tokens are verified. `None` when no key is given: `serve` then
     /// refuses to start, and the demo and tests supply their own.
     pub auth: Option<crate::auth::TokenSettings>,
+    /// `AUTH_JWT_JWKS_REFRESH_S`: how often the `AUTH_JWT_JWKS_FILE` key set is read again.
+    pub auth_keys_refresh: Duration,
     /// `GRPC_TLS_CERT_FILE` and `GRPC_TLS_KEY_FILE`: TLS on the gRPC port; `None` for plaintext.
     pub grpc_tls: Option<TlsFiles>,
     /// `GRPC_MAX_STREAMS`, `COURIER_MAX_MESSAGES_PER_S`, `GRPC_REQUEST_TIMEOUT_MS`: what one gRPC
@@ -509,6 +514,11 @@ impl Config {
             shutdown_grace: sources.seconds(&SHUTDOWN_GRACE_S, 0, Some(3600))?,
             log_format: sources.log_format(&LOG_FORMAT)?,
             auth: sources.token_settings()?,
+            auth_keys_refresh: sources.seconds(
+                &security::AUTH_JWT_JWKS_REFRESH_S,
+                1,
+                Some(86_400),
+            )?,
             grpc_tls: sources.grpc_tls()?,
             grpc_limits: sources.limits()?,
         })
@@ -595,6 +605,7 @@ struct Sources<'a> {
 }
 
 /// A variable's text and where it came from.
+#[derive(Clone)]
 struct Raw {
     text: String,
     origin: Origin,

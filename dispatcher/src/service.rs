@@ -6,6 +6,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{sync::watch, task::JoinSet};
 
 use crate::{
+    auth::Verifier,
     bus::{self, LocalBus, Publish},
     clock::Clock,
     config::Config,
@@ -192,6 +193,13 @@ impl Running {
         )?);
         tasks.spawn(planner.run(core.clone(), shutdown.clone().wait()));
         tasks.spawn(run_timers(core.clone(), shutdown.clone()));
+        if security.verifier.reloads() {
+            tasks.spawn(refresh_token_keys(
+                security.verifier.clone(),
+                config.auth_keys_refresh,
+                shutdown.clone(),
+            ));
+        }
         tasks.spawn(run_retention(
             core.clone(),
             chrono::TimeDelta::days(i64::from(config.retention_days)),
@@ -369,6 +377,33 @@ async fn run_timers(core: Arc<Core>, shutdown: Shutdown) {
         }
         if let Err(error) = core.run_timers().await {
             tracing::warn!(%error, "timers failed; retrying");
+        }
+    }
+}
+
+/// Reads the issuer's key set again every `every`, so keys it publishes or withdraws apply
+/// without a restart; a set that does not load leaves the keys in use.
+async fn refresh_token_keys(verifier: Arc<Verifier>, every: Duration, shutdown: Shutdown) {
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    let mut in_use: Option<Vec<String>> = None;
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let reading = verifier.clone();
+        match tokio::task::spawn_blocking(move || reading.reload()).await {
+            Ok(Ok(kids)) => {
+                if in_use.as_ref() != Some(&kids) {
+                    tracing::info!(kids = ?kids, "token key set read");
+                    in_use = Some(kids);
+                }
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "token key set not read again; the keys in use stay");
+            }
+            Err(error) => tracing::warn!(%error, "token key set reload failed"),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! How tokens are checked: the algorithm, the key, and the issuer and audience to expect.
 
-use std::fmt;
+use std::{fmt, path::PathBuf};
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey, Validation};
 
@@ -49,8 +49,20 @@ impl fmt::Debug for Secret {
 pub enum TokenKey {
     /// A secret shared with the issuer, for the HMAC algorithms (HS256, HS384, HS512).
     Secret(Secret),
+    /// A shared secret being rotated: new tokens are signed with `current`, and tokens signed with
+    /// `previous` are still accepted until they expire.
+    Secrets {
+        /// The secret tokens are signed with now.
+        current: Secret,
+        /// The secret before it.
+        previous: Secret,
+    },
     /// The issuer's public key in PEM, for RSA, ECDSA or EdDSA; the private key never comes here.
     PublicKeyPem(Vec<u8>),
+    /// A file holding the issuer's JSON Web Key Set, as identity providers publish it: each
+    /// token's `kid` header picks its key, so the issuer can rotate keys by publishing the new one
+    /// beside the old. The file is read again while the service runs ([`super::Verifier::reload`]).
+    KeySet(PathBuf),
 }
 
 /// Everything needed to verify tokens.
@@ -77,36 +89,55 @@ impl TokenSettings {
         }
     }
 
-    /// The key for verifying, checked against the algorithm.
-    pub(crate) fn decoding_key(&self) -> Result<DecodingKey, AuthError> {
-        let family = self.algorithm.family();
-        match (&self.key, family) {
-            (TokenKey::Secret(secret), AlgorithmFamily::Hmac) => {
-                Ok(DecodingKey::from_secret(secret.bytes()))
-            }
-            (TokenKey::PublicKeyPem(pem), AlgorithmFamily::Rsa) => DecodingKey::from_rsa_pem(pem),
-            (TokenKey::PublicKeyPem(pem), AlgorithmFamily::Ec) => DecodingKey::from_ec_pem(pem),
-            (TokenKey::PublicKeyPem(pem), AlgorithmFamily::Ed) => DecodingKey::from_ed_pem(pem),
-            (TokenKey::Secret(_), _) => {
+    /// The keys for verifying, current first, checked against the algorithm. A key set's keys are
+    /// picked by each token's id instead (see [`super::Verifier`]).
+    pub(crate) fn decoding_keys(&self) -> Result<Vec<DecodingKey>, AuthError> {
+        let hmac = self.algorithm.family() == AlgorithmFamily::Hmac;
+        let keys = match &self.key {
+            TokenKey::Secret(secret) if hmac => vec![DecodingKey::from_secret(secret.bytes())],
+            TokenKey::Secrets { current, previous } if hmac => vec![
+                DecodingKey::from_secret(current.bytes()),
+                DecodingKey::from_secret(previous.bytes()),
+            ],
+            TokenKey::Secret(_) | TokenKey::Secrets { .. } => {
                 return Err(AuthError::Key(format!(
                     "{:?} needs a public key, not a shared secret",
                     self.algorithm
                 )));
             }
-            (TokenKey::PublicKeyPem(_), _) => {
+            TokenKey::PublicKeyPem(_) | TokenKey::KeySet(_) if hmac => {
                 return Err(AuthError::Key(format!(
                     "{:?} needs a shared secret, not a public key",
                     self.algorithm
                 )));
             }
-        }
-        .map_err(|error| AuthError::Key(format!("the public key does not load: {error}")))
+            TokenKey::PublicKeyPem(pem) => vec![
+                match self.algorithm.family() {
+                    AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(pem),
+                    AlgorithmFamily::Ec => DecodingKey::from_ec_pem(pem),
+                    // HMAC was refused above.
+                    AlgorithmFamily::Ed | AlgorithmFamily::Hmac => DecodingKey::from_ed_pem(pem),
+                }
+                .map_err(|error| {
+                    AuthError::Key(format!("the public key does not load: {error}"))
+                })?,
+            ],
+            TokenKey::KeySet(_) => {
+                return Err(AuthError::Key(
+                    "a key set's keys are picked by each token's kid, not fixed".to_owned(),
+                ));
+            }
+        };
+        Ok(keys)
     }
 
     /// The key for signing, when the service holds the secret itself (HMAC only).
     pub(crate) fn encoding_key(&self) -> Result<EncodingKey, AuthError> {
         match &self.key {
-            TokenKey::Secret(secret) if self.algorithm.family() == AlgorithmFamily::Hmac => {
+            TokenKey::Secret(secret)
+            | TokenKey::Secrets {
+                current: secret, ..
+            } if self.algorithm.family() == AlgorithmFamily::Hmac => {
                 Ok(EncodingKey::from_secret(secret.bytes()))
             }
             _ => Err(AuthError::Key(

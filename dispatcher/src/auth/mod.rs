@@ -26,6 +26,7 @@ mod bearer;
 mod claims;
 mod issuer;
 mod key;
+mod keyset;
 mod verifier;
 
 pub use access::Denied;

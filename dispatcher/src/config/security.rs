@@ -11,10 +11,25 @@ pub(super) const AUTH_JWT_SECRET: Variable = Variable {
     default: "",
     help: "shared secret for HMAC tokens, at least 32 bytes (or AUTH_JWT_PUBLIC_KEY_FILE)",
 };
+pub(super) const AUTH_JWT_SECRET_PREVIOUS: Variable = Variable {
+    name: "AUTH_JWT_SECRET_PREVIOUS",
+    default: "",
+    help: "the secret before AUTH_JWT_SECRET, still accepted while a rotation's old tokens expire",
+};
 pub(super) const AUTH_JWT_PUBLIC_KEY_FILE: Variable = Variable {
     name: "AUTH_JWT_PUBLIC_KEY_FILE",
     default: "",
     help: "PEM public key of the token issuer, for RS*/PS*/ES*/EdDSA tokens",
+};
+pub(super) const AUTH_JWT_JWKS_FILE: Variable = Variable {
+    name: "AUTH_JWT_JWKS_FILE",
+    default: "",
+    help: "JSON Web Key Set of the token issuer; each token's kid picks its key (RS*/PS*/ES*/EdDSA)",
+};
+pub(super) const AUTH_JWT_JWKS_REFRESH_S: Variable = Variable {
+    name: "AUTH_JWT_JWKS_REFRESH_S",
+    default: "60",
+    help: "seconds between reads of AUTH_JWT_JWKS_FILE, so rotated keys apply without a restart",
 };
 pub(super) const AUTH_JWT_ALGORITHM: Variable = Variable {
     name: "AUTH_JWT_ALGORITHM",
@@ -52,11 +67,13 @@ pub struct TlsFiles {
 }
 
 impl Sources<'_> {
-    /// How tokens are verified; `None` when neither a secret nor a public key is given, which
+    /// How tokens are verified; `None` when no secret, public key or key set is given, which
     /// `serve` refuses (the demo and tests bring their own).
     pub(super) fn token_settings(&self) -> Result<Option<TokenSettings>, ConfigError> {
         let secret = self.optional(&AUTH_JWT_SECRET);
+        let previous = self.optional(&AUTH_JWT_SECRET_PREVIOUS);
         let public_key = self.optional(&AUTH_JWT_PUBLIC_KEY_FILE);
+        let key_set = self.optional(&AUTH_JWT_JWKS_FILE);
         let algorithm_raw = self.get(&AUTH_JWT_ALGORITHM);
         let algorithm: Algorithm = algorithm_raw.text.trim().parse().map_err(|_| {
             invalid(
@@ -68,30 +85,27 @@ impl Sources<'_> {
         })?;
         let issuer = self.optional(&AUTH_JWT_ISSUER).map(|raw| raw.text);
         let audience = self.optional(&AUTH_JWT_AUDIENCE).map(|raw| raw.text);
-        let (key, key_var, key_raw) = match (secret, public_key) {
-            (None, None) => return Ok(None),
-            (Some(_), Some(file)) => {
-                return Err(invalid(
-                    &AUTH_JWT_PUBLIC_KEY_FILE,
-                    &file,
-                    "unset when AUTH_JWT_SECRET is set: tokens are checked with one key",
-                ));
-            }
-            (Some(raw), None) => {
-                let masked = Raw {
-                    text: "***".to_owned(),
-                    origin: raw.origin,
+        if let (None, Some(raw)) = (&secret, &previous) {
+            return Err(invalid(
+                &AUTH_JWT_SECRET_PREVIOUS,
+                &masked(raw),
+                "unset unless AUTH_JWT_SECRET is set: it only keeps a rotated secret's tokens valid",
+            ));
+        }
+        let (key, key_var, key_raw) = match (secret, public_key, key_set) {
+            (None, None, None) => return Ok(None),
+            (Some(raw), None, None) => {
+                let current = shared_secret(&AUTH_JWT_SECRET, &raw)?;
+                let key = match previous {
+                    None => TokenKey::Secret(current),
+                    Some(previous) => TokenKey::Secrets {
+                        current,
+                        previous: shared_secret(&AUTH_JWT_SECRET_PREVIOUS, &previous)?,
+                    },
                 };
-                let secret = Secret::new(raw.text.into_bytes()).map_err(|_| {
-                    invalid(
-                        &AUTH_JWT_SECRET,
-                        &masked,
-                        format!("a secret of at least {MIN_SECRET_BYTES} bytes"),
-                    )
-                })?;
-                (TokenKey::Secret(secret), &AUTH_JWT_SECRET, masked)
+                (key, &AUTH_JWT_SECRET, masked(&raw))
             }
-            (None, Some(raw)) => {
+            (None, Some(raw), None) => {
                 let pem = std::fs::read(raw.text.trim()).map_err(|error| {
                     invalid(
                         &AUTH_JWT_PUBLIC_KEY_FILE,
@@ -101,6 +115,13 @@ impl Sources<'_> {
                 })?;
                 (TokenKey::PublicKeyPem(pem), &AUTH_JWT_PUBLIC_KEY_FILE, raw)
             }
+            (None, None, Some(raw)) => {
+                let path = readable_file(&AUTH_JWT_JWKS_FILE, raw.clone())?;
+                (TokenKey::KeySet(path), &AUTH_JWT_JWKS_FILE, raw)
+            }
+            // More than one given: tokens are checked with one kind of key.
+            (_, _, Some(raw)) => return Err(one_key_only(&AUTH_JWT_JWKS_FILE, &raw)),
+            (_, Some(raw), None) => return Err(one_key_only(&AUTH_JWT_PUBLIC_KEY_FILE, &raw)),
         };
         let settings = TokenSettings {
             algorithm,
@@ -147,6 +168,35 @@ impl Sources<'_> {
     fn optional(&self, var: &Variable) -> Option<Raw> {
         self.given(var).filter(|raw| !raw.text.trim().is_empty())
     }
+}
+
+/// The refusal of a second kind of key.
+fn one_key_only(var: &Variable, raw: &Raw) -> ConfigError {
+    invalid(
+        var,
+        raw,
+        "unset: tokens are checked with one key; give one of AUTH_JWT_SECRET, \
+         AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWT_JWKS_FILE",
+    )
+}
+
+/// A secret's value as errors show it.
+fn masked(raw: &Raw) -> Raw {
+    Raw {
+        text: "***".to_owned(),
+        origin: raw.origin,
+    }
+}
+
+/// The shared secret `raw` of `var`, long enough.
+fn shared_secret(var: &Variable, raw: &Raw) -> Result<Secret, ConfigError> {
+    Secret::new(raw.text.clone().into_bytes()).map_err(|_| {
+        invalid(
+            var,
+            &masked(raw),
+            format!("a secret of at least {MIN_SECRET_BYTES} bytes"),
+        )
+    })
 }
 
 fn readable_file(var: &Variable, raw: Raw) -> Result<PathBuf, ConfigError> {
