@@ -18,7 +18,7 @@ pub(crate) fn courier(state: &pb::CourierState, clock: &Clock) -> String {
     }
     fields.push("status", status);
     fields.push("vehicle", vehicle(state.vehicle));
-    fields.push("capacity", load(state.capacity.as_ref()));
+    fields.push("capacity", capacity(state.capacity.as_ref()));
     fields.push("connected", yes_no(state.connected));
     fields.push(
         "last fix",
@@ -177,6 +177,14 @@ fn unknown_if(unknown: bool, text: impl FnOnce() -> String) -> String {
     if unknown { "-".to_owned() } else { text() }
 }
 
+/// A courier's capacity; none, or all zero, means the planner does not limit its load.
+fn capacity(capacity: Option<&pb::Load>) -> String {
+    match capacity {
+        Some(c) if *c != pb::Load::default() => load(Some(c)),
+        _ => "not limited".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;
@@ -266,6 +274,19 @@ route:     version 3, planned 2025-03-01 11:59:00 UTC (1 min ago), 1 stop
 1  dropoff  o-1     2025-03-01 12:05:00  2025-03-01 12:06:00  5 min, 1.2 km  door (52.50000, 13.40000)
 "
         );
+    }
+
+    #[test]
+    fn a_courier_without_a_capacity_is_not_limited() {
+        for capacity in [None, Some(pb::Load::default())] {
+            let state = pb::CourierState {
+                courier_id: "c-1".into(),
+                capacity,
+                ..Default::default()
+            };
+            let text = courier(&state, &clock());
+            assert!(text.contains("\ncapacity:  not limited\n"), "{text}");
+        }
     }
 
     #[test]
