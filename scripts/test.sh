@@ -37,6 +37,8 @@ log "checking formatting"
 cargo fmt --all -- --check
 log "linting"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+log "checking the API docs' links and markup"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 log "building tests"
 cargo nextest run --workspace --locked --no-run
 

@@ -141,7 +141,7 @@ impl MessageRate {
 ///
 /// tonic's own server timeout answers `CANCELLED`, which tells a client its own side gave up; a
 /// deadline the server enforces is `DEADLINE_EXCEEDED`. A change a handler started still
-/// completes on its own task (see [`super::run_to_completion`]), so a retry finds it applied.
+/// completes on its own task (see [`super::InFlight::run_to_completion`]), so a retry finds it applied.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeadlineLayer {
     limit: Duration,

@@ -6,7 +6,7 @@
 //! that hangs up mid-request cannot cut a change off between its commit and its effect in memory.
 //! Long-lived streams (courier sessions, pickup-ETA watches) end when shutdown begins, so a graceful
 //! shutdown does not wait for clients that would never hang up by themselves; the server then
-//! waits for the tasks they left running (see [`InFlight`]).
+//! waits for the tasks they left running.
 
 mod courier;
 mod kitchen;
