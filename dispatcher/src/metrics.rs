@@ -117,6 +117,9 @@ pub struct Metrics {
     pub grpc_streams: Gauge,
     /// gRPC calls refused for a limit, by `limit` (`too_many_streams`, `courier_rate`).
     pub grpc_refused: Family<Label1, Counter>,
+    /// gRPC calls answered with an error before any message, by `code` (`unauthenticated`,
+    /// `permission_denied`, `invalid_argument`, ...).
+    pub grpc_errors: Family<Label1, Counter>,
 
     // Bus.
     /// Reconnections to RabbitMQ.
@@ -162,6 +165,7 @@ impl Metrics {
             order_to_offer_seconds: seconds(),
             grpc_streams: Gauge::default(),
             grpc_refused: Family::default(),
+            grpc_errors: Family::default(),
             amqp_reconnects: Counter::default(),
             outbox_pending: Gauge::default(),
             events_published: Counter::default(),
@@ -290,6 +294,11 @@ impl Metrics {
             m.grpc_refused,
         );
         r.register(
+            "grpc_errors",
+            "gRPC calls answered with an error before any message, by code",
+            m.grpc_errors,
+        );
+        r.register(
             "amqp_reconnects",
             "Reconnections to RabbitMQ",
             m.amqp_reconnects,
@@ -335,6 +344,11 @@ impl Metrics {
     /// Counts one gRPC call refused for `limit`.
     pub fn grpc_refused(&self, limit: &'static str) {
         self.grpc_refused.get_or_create(&[("limit", limit)]).inc();
+    }
+
+    /// Counts one gRPC call answered with the error `code` (lower-case gRPC code name).
+    pub fn grpc_error(&self, code: &'static str) {
+        self.grpc_errors.get_or_create(&[("code", code)]).inc();
     }
 
     /// Counts one redelivered message from `source`.

@@ -131,6 +131,16 @@ fn assert_code<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, what: 
     }
 }
 
+/// The calls `running` answered with the error `code`, as its metrics count them.
+fn errors(running: &Running, code: &'static str) -> u64 {
+    running
+        .core
+        .metrics()
+        .grpc_errors
+        .get_or_create(&[("code", code)])
+        .get()
+}
+
 /// A refusal for want of permission, saying who may not do what.
 fn denied<T: std::fmt::Debug>(result: Result<T, Status>, what: &str) {
     let status = assert_code(result, Code::PermissionDenied, what);
@@ -226,6 +236,8 @@ async fn a_call_without_a_genuine_token_is_unauthenticated() {
         );
         assert!(!status.message().contains(&token), "the token is echoed");
     }
+    // Every refusal is counted, for the operator's alerts: 3 without a token, 7 with bad ones.
+    assert_eq!(errors(&running, "unauthenticated"), 10);
 
     // Health answers anyone: load balancers probe without credentials.
     let health = tonic_health::pb::health_client::HealthClient::new(channel.clone())
@@ -386,6 +398,11 @@ async fn each_role_acts_only_as_itself_and_in_its_tenant() {
         .create_order(create(&rival(), new_order("r-1", "k-9")))
         .await
         .expect("an admin creates an order for rival");
+    assert_eq!(
+        errors(&running, "permission_denied"),
+        11,
+        "each refusal above is counted"
+    );
 
     running.shutdown().await;
 }

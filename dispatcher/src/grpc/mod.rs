@@ -11,6 +11,7 @@
 mod courier;
 mod kitchen;
 mod limits;
+mod refusals;
 mod scope;
 mod support;
 
@@ -82,6 +83,7 @@ pub async fn serve(
     let stopping = Stopping(stop_rx);
     let slots = limits::StreamSlots::new(limits.max_streams, core.metrics().clone());
     let in_flight = InFlight::default();
+    let refusals = refusals::RefusalsLayer::new(core.metrics().clone());
 
     let authenticate = Authenticate::new(security.verifier);
     let courier = InterceptedService::new(
@@ -149,6 +151,8 @@ pub async fn serve(
         builder = builder.tls_config(tls)?;
     }
     let served = builder
+        // Outside the deadline, so that calls it cuts off are counted too.
+        .layer(refusals)
         .layer(limits::DeadlineLayer::new(limits.request_timeout))
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
