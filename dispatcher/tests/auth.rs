@@ -18,7 +18,7 @@ use dispatcher::{
     planner::TravelModel,
     service::{Running, StartError},
 };
-use harness::{at, order, token, token_settings};
+use harness::{at, order, support_claims, token, token_settings};
 use proto::dispatch::v1::{
     self as pb, kitchen_service_client::KitchenServiceClient,
     support_service_client::SupportServiceClient,
@@ -109,18 +109,6 @@ fn signed(claims: &Claims) -> String {
         .unwrap()
 }
 
-fn claims(exp_from_now_s: i64) -> Claims {
-    Claims {
-        sub: "op-1".into(),
-        tenant: "demo".into(),
-        role: Role::Support,
-        exp: u64::try_from(Utc::now().timestamp() + exp_from_now_s).unwrap(),
-        iat: None,
-        iss: None,
-        aud: None,
-    }
-}
-
 fn assert_code<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, what: &str) -> Status {
     match result {
         Ok(value) => panic!("{what}: expected {code:?}, got {value:?}"),
@@ -189,7 +177,7 @@ async fn a_call_without_a_genuine_token_is_unauthenticated() {
         .unwrap()
         .mint("demo", Role::Admin, "mallory", Duration::from_secs(600))
         .unwrap();
-    let expired = signed(&claims(-3600));
+    let expired = signed(&support_claims(-3600));
     let hs512 = {
         let mut settings = token_settings();
         settings.algorithm = dispatcher::auth::Algorithm::HS512;
@@ -202,7 +190,7 @@ async fn a_call_without_a_genuine_token_is_unauthenticated() {
     let unsigned = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.\
                     eyJzdWIiOiJvcC0xIiwidGVuYW50IjoiZGVtbyIsInJvbGUiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.";
     let unknown_role = {
-        let valid = signed(&claims(600));
+        let valid = signed(&support_claims(600));
         // Same header and signature scheme, but a claims part naming a role that does not exist.
         let payload =
             "eyJzdWIiOiJvcC0xIiwidGVuYW50IjoiZGVtbyIsInJvbGUiOiJib3NzIiwiZXhwIjo5OTk5OTk5OTk5fQ";
@@ -211,7 +199,7 @@ async fn a_call_without_a_genuine_token_is_unauthenticated() {
     };
     let empty_tenant = signed(&Claims {
         tenant: String::new(),
-        ..claims(600)
+        ..support_claims(600)
     });
     for (token, why) in [
         ("not-a-jwt".to_owned(), "not a well-formed JWT"),

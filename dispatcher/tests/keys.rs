@@ -12,14 +12,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::Utc;
 use dispatcher::{
-    auth::{Algorithm, Bearer, Claims, Issuer, Role, Secret, TokenSettings, Verifier},
+    auth::{Algorithm, Bearer, Claims, Issuer, Secret, TokenSettings, Verifier},
     clock::WallClock,
     config::{Config, ConfigError},
     planner::TravelModel,
     service::Running,
 };
+use harness::support_claims;
 use jsonwebtoken::{EncodingKey, Header, jwk::Jwk};
 use proto::dispatch::v1::{self as pb, support_service_client::SupportServiceClient};
 use tonic::{Code, transport::Endpoint};
@@ -35,18 +35,6 @@ fn from_env(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
             .map(|(_, v)| (*v).to_owned())
     };
     Config::from_sources(None, &lookup)
-}
-
-fn claims(exp_from_now_s: i64) -> Claims {
-    Claims {
-        sub: "op-1".into(),
-        tenant: "demo".into(),
-        role: Role::Support,
-        exp: u64::try_from(Utc::now().timestamp() + exp_from_now_s).unwrap(),
-        iat: None,
-        iss: None,
-        aud: None,
-    }
 }
 
 /// A token signed with the shared secret `secret`.
@@ -73,17 +61,20 @@ fn a_rotated_secret_keeps_the_previous_secret_s_tokens_until_they_expire() {
     assert!(!format!("{settings:?}").contains(PREVIOUS));
     let verifier = Verifier::new(&settings).unwrap();
 
-    let old = signed_with_secret(PREVIOUS, &claims(600));
+    let old = signed_with_secret(PREVIOUS, &support_claims(600));
     assert_eq!(verifier.verify(&old).unwrap().subject, "op-1");
     // New tokens are signed with the current secret: a verifier that knows only it accepts them.
-    let new = Issuer::new(&settings).unwrap().sign(&claims(600)).unwrap();
+    let new = Issuer::new(&settings)
+        .unwrap()
+        .sign(&support_claims(600))
+        .unwrap();
     let current_only = TokenSettings::shared_secret(Secret::new(CURRENT).unwrap());
     assert!(Verifier::new(&current_only).unwrap().verify(&new).is_ok());
 
-    let forged = signed_with_secret("a third secret nobody configured!!", &claims(600));
+    let forged = signed_with_secret("a third secret nobody configured!!", &support_claims(600));
     assert!(refusal(&verifier, &forged).contains("signature does not verify"));
     // An old token that expired says so, rather than that its signature is wrong.
-    let expired = signed_with_secret(PREVIOUS, &claims(-3600));
+    let expired = signed_with_secret(PREVIOUS, &support_claims(-3600));
     assert!(refusal(&verifier, &expired).contains("expired"));
 
     let alone = from_env(&[("AUTH_JWT_SECRET_PREVIOUS", PREVIOUS)]).unwrap_err();
@@ -193,20 +184,23 @@ fn a_key_set_picks_each_token_s_key_by_kid_and_follows_the_provider_s_rotation()
     assert!(verifier.reloads());
 
     assert_eq!(
-        verifier.verify(&k1.sign(&claims(600))).unwrap().subject,
+        verifier
+            .verify(&k1.sign(&support_claims(600)))
+            .unwrap()
+            .subject,
         "op-1"
     );
-    let early = k2.sign(&claims(600));
+    let early = k2.sign(&support_claims(600));
     assert!(refusal(&verifier, &early).contains("kid names no key"));
-    assert!(refusal(&verifier, &k1.sign_as(None, &claims(600))).contains("no kid"));
-    let claimed = k2.sign_as(Some("k1"), &claims(600));
+    assert!(refusal(&verifier, &k1.sign_as(None, &support_claims(600))).contains("no kid"));
+    let claimed = k2.sign_as(Some("k1"), &support_claims(600));
     assert!(refusal(&verifier, &claimed).contains("signature does not verify"));
 
     // The provider publishes its next key beside the current one, then signs with it.
     file.publish(&[&k1, &k2]);
     assert_eq!(verifier.reload().unwrap(), ["k1", "k2"]);
     assert!(verifier.verify(&early).is_ok());
-    assert!(verifier.verify(&k1.sign(&claims(600))).is_ok());
+    assert!(verifier.verify(&k1.sign(&support_claims(600))).is_ok());
 
     // A broken file (a sync job cut short) leaves the keys in use.
     file.write(b"{\"keys\": [");
@@ -217,7 +211,7 @@ fn a_key_set_picks_each_token_s_key_by_kid_and_follows_the_provider_s_rotation()
     // The old key withdrawn: its tokens stop working at once.
     file.publish(&[&k2]);
     assert_eq!(verifier.reload().unwrap(), ["k2"]);
-    assert!(refusal(&verifier, &k1.sign(&claims(600))).contains("kid names no key"));
+    assert!(refusal(&verifier, &k1.sign(&support_claims(600))).contains("kid names no key"));
     assert!(verifier.verify(&early).is_ok());
 }
 
@@ -302,8 +296,11 @@ async fn the_running_service_takes_a_newly_published_key_without_a_restart() {
         .expect("the service starts with a key set");
     let addr = running.grpc_addr;
 
-    assert_eq!(lookup(addr, &k1.sign(&claims(600))).await, Code::NotFound);
-    let next = k2.sign(&claims(600));
+    assert_eq!(
+        lookup(addr, &k1.sign(&support_claims(600))).await,
+        Code::NotFound
+    );
+    let next = k2.sign(&support_claims(600));
     assert_eq!(lookup(addr, &next).await, Code::Unauthenticated);
 
     file.publish(&[&k1, &k2]);

@@ -3,7 +3,6 @@
 //! so (`RESOURCE_EXHAUSTED`, or `DEADLINE_EXCEEDED`) and nobody else notices.
 
 use std::{
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
     time::{Duration, Instant},
@@ -12,6 +11,7 @@ use std::{
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 
+use super::BoxFuture;
 use crate::metrics::Metrics;
 
 /// How the gRPC server limits its clients.
@@ -171,8 +171,6 @@ pub(crate) struct Deadline<S> {
     inner: S,
     limit: Duration,
 }
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, B, R> tower::Service<http::Request<B>> for Deadline<S>
 where

@@ -187,6 +187,9 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
     }
 }
 
+/// The future of a tower service the gRPC server's layers wrap.
+type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
+
 /// Resolves once the server begins to stop; one clone per long-lived stream.
 #[derive(Debug, Clone)]
 pub(crate) struct Stopping(watch::Receiver<bool>);

@@ -7,12 +7,11 @@
 //! that ends a stream after messages went down comes in the trailers and is not counted here (the
 //! limits that end courier sessions count themselves in `grpc_refused`).
 
-use std::{
-    pin::Pin,
-    task::{Context, Poll},
-};
+use std::task::{Context, Poll};
 
 use tonic::Code;
+
+use super::BoxFuture;
 
 use crate::metrics::Metrics;
 
@@ -46,8 +45,6 @@ pub(crate) struct Refusals<S> {
     inner: S,
     metrics: Metrics,
 }
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, B, R> tower::Service<http::Request<B>> for Refusals<S>
 where

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{TimeDelta, Utc};
 use dispatcher::{
-    auth::{Bearer, BearerChannel, Issuer, Role, Secret, TokenSettings},
+    auth::{Bearer, BearerChannel, Claims, Issuer, Role, Secret, TokenSettings},
     clock::WallClock,
     config::Config,
     domain::{
@@ -45,6 +45,20 @@ pub fn token(region: &RegionKey, role: Role, subject: &str) -> Bearer {
         .mint(&region.tenant_id, role, subject, Duration::from_secs(3600))
         .unwrap();
     Bearer::new(&minted).unwrap()
+}
+
+/// The claims of operator `op-1`, support in tenant `demo`, expiring `exp_from_now_s` seconds from
+/// now (in the past if negative).
+pub fn support_claims(exp_from_now_s: i64) -> Claims {
+    Claims {
+        sub: "op-1".into(),
+        tenant: "demo".into(),
+        role: Role::Support,
+        exp: u64::try_from(Utc::now().timestamp() + exp_from_now_s).unwrap(),
+        iat: None,
+        iss: None,
+        aud: None,
+    }
 }
 
 /// The kitchen `k-1` (which [`order`] uses) of `region`'s tenant, on `channel`.
