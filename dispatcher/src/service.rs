@@ -52,8 +52,9 @@ pub enum StartError {
     Bus(#[from] bus::BusError),
     /// No key to verify tokens with: the service never runs open.
     #[error(
-        "no token key: set AUTH_JWT_SECRET (HMAC) or AUTH_JWT_PUBLIC_KEY_FILE (the issuer's \
-         public key); every gRPC call must carry a bearer token"
+        "no token key: set AUTH_JWT_SECRET (HMAC), AUTH_JWT_PUBLIC_KEY_FILE (the issuer's \
+         public key) or AUTH_JWT_JWKS_FILE (its key set); every gRPC call must carry a bearer \
+         token"
     )]
     NoTokenKey,
     /// The token key does not suit the algorithm.
@@ -341,7 +342,7 @@ impl Running {
 /// The token verifier and TLS identity of the gRPC port.
 fn grpc_security(config: &Config) -> Result<crate::grpc::Security, StartError> {
     let settings = config.auth.as_ref().ok_or(StartError::NoTokenKey)?;
-    let verifier = Arc::new(crate::auth::Verifier::new(settings)?);
+    let verifier = Arc::new(Verifier::new(settings)?);
     let tls = match &config.grpc_tls {
         Some(files) => {
             let read = |path: &std::path::Path| {

@@ -17,7 +17,6 @@ use super::AuthError;
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The keys of a set that verify `algorithm`, by key id.
-#[derive(Clone, Default)]
 pub(crate) struct KeySet {
     by_id: HashMap<String, DecodingKey>,
 }

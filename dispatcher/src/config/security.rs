@@ -9,7 +9,7 @@ use super::{ConfigError, Raw, Sources, Variable, invalid};
 pub(super) const AUTH_JWT_SECRET: Variable = Variable {
     name: "AUTH_JWT_SECRET",
     default: "",
-    help: "shared secret for HMAC tokens, at least 32 bytes (or AUTH_JWT_PUBLIC_KEY_FILE)",
+    help: "shared secret for HMAC tokens, at least 32 bytes (or a *_FILE key below)",
 };
 pub(super) const AUTH_JWT_SECRET_PREVIOUS: Variable = Variable {
     name: "AUTH_JWT_SECRET_PREVIOUS",
