@@ -605,7 +605,6 @@ struct Sources<'a> {
 }
 
 /// A variable's text and where it came from.
-#[derive(Clone)]
 struct Raw {
     text: String,
     origin: Origin,

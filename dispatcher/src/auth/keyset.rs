@@ -4,7 +4,7 @@
 //! signing with it, and dropping the old one once its tokens have expired. Every token names its
 //! key in the `kid` header, so the service accepts exactly the keys the set holds at the moment.
 
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, path::Path, sync::Arc};
 
 use jsonwebtoken::{
     Algorithm, AlgorithmFamily, DecodingKey,
@@ -16,9 +16,10 @@ use super::AuthError;
 /// The largest key set file read, in bytes; a real one holds a handful of keys in a few KiB.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// The keys of a set that verify `algorithm`, by key id.
+/// The keys of a set that verify `algorithm`, by key id. Shared, so that every call can take its
+/// key out without copying it.
 pub(crate) struct KeySet {
-    by_id: HashMap<String, DecodingKey>,
+    by_id: HashMap<String, Arc<DecodingKey>>,
 }
 
 impl KeySet {
@@ -56,7 +57,7 @@ impl KeySet {
             };
             let key = DecodingKey::from_jwk(jwk)
                 .map_err(|error| AuthError::Key(format!("key {kid:?} does not load: {error}")))?;
-            if by_id.insert(kid.clone(), key).is_some() {
+            if by_id.insert(kid.clone(), Arc::new(key)).is_some() {
                 return Err(AuthError::Key(format!("two keys have the kid {kid:?}")));
             }
         }
@@ -70,8 +71,8 @@ impl KeySet {
     }
 
     /// The key with id `kid`.
-    pub(crate) fn get(&self, kid: &str) -> Option<&DecodingKey> {
-        self.by_id.get(kid)
+    pub(crate) fn get(&self, kid: &str) -> Option<Arc<DecodingKey>> {
+        self.by_id.get(kid).cloned()
     }
 
     /// The key ids, sorted, for the log.

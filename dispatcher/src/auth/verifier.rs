@@ -73,7 +73,6 @@ impl Verifier {
                     .read()
                     .unwrap_or_else(PoisonError::into_inner)
                     .get(&kid)
-                    .cloned()
                     .ok_or_else(|| {
                         AuthError::Rejected(
                             "the token's kid names no key the issuer publishes now".to_owned(),

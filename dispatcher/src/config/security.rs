@@ -116,7 +116,7 @@ impl Sources<'_> {
                 (TokenKey::PublicKeyPem(pem), &AUTH_JWT_PUBLIC_KEY_FILE, raw)
             }
             (None, None, Some(raw)) => {
-                let path = readable_file(&AUTH_JWT_JWKS_FILE, raw.clone())?;
+                let path = readable_file(&AUTH_JWT_JWKS_FILE, &raw)?;
                 (TokenKey::KeySet(path), &AUTH_JWT_JWKS_FILE, raw)
             }
             // More than one given: tokens are checked with one kind of key.
@@ -148,8 +148,8 @@ impl Sources<'_> {
         ) {
             (None, None) => Ok(None),
             (Some(cert), Some(key)) => Ok(Some(TlsFiles {
-                cert: readable_file(&GRPC_TLS_CERT_FILE, cert)?,
-                key: readable_file(&GRPC_TLS_KEY_FILE, key)?,
+                cert: readable_file(&GRPC_TLS_CERT_FILE, &cert)?,
+                key: readable_file(&GRPC_TLS_KEY_FILE, &key)?,
             })),
             (Some(cert), None) => Err(invalid(
                 &GRPC_TLS_CERT_FILE,
@@ -199,11 +199,11 @@ fn shared_secret(var: &Variable, raw: &Raw) -> Result<Secret, ConfigError> {
     })
 }
 
-fn readable_file(var: &Variable, raw: Raw) -> Result<PathBuf, ConfigError> {
+fn readable_file(var: &Variable, raw: &Raw) -> Result<PathBuf, ConfigError> {
     let path = PathBuf::from(raw.text.trim());
     match std::fs::metadata(&path) {
         Ok(meta) if meta.is_file() => Ok(path),
-        Ok(_) => Err(invalid(var, &raw, "a file, not a directory")),
-        Err(error) => Err(invalid(var, &raw, format!("a readable file ({error})"))),
+        Ok(_) => Err(invalid(var, raw, "a file, not a directory")),
+        Err(error) => Err(invalid(var, raw, format!("a readable file ({error})"))),
     }
 }
